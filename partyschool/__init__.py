@@ -1,0 +1,1 @@
+"""The core of the online party school (网上党校): organization, accounts, candidates."""

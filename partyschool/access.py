@@ -1,0 +1,120 @@
+"""The one authorization mechanism: every route declares who may use it, or nobody can.
+
+A view states its rule with `@public`, `@signed_in` or `@allow(Role...)`. The before-request
+hook `enforce` looks the rule up for the matched endpoint and denies by default. Records of a
+branch school are scoped with `scope_to_user` (queries) and `require_school` (single objects).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, abort, current_app, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from partyschool.accounts.models import Role, User
+from partyschool.extensions import csrf
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call a route: anyone, any signed-in user, or some roles."""
+
+    is_public: bool = False
+    roles: frozenset[Role] | None = None
+
+    def admits(self, user) -> bool:
+        """True when this user may call the route."""
+        if self.is_public:
+            return True
+        if not user.is_authenticated:
+            return False
+        return self.roles is None or user.role in self.roles
+
+
+PUBLIC = Rule(is_public=True)
+SIGNED_IN = Rule()
+
+
+def _declare(rule: Rule) -> Callable:
+    def decorator(view: Callable) -> Callable:
+        view.access_rule = rule
+        return view
+
+    return decorator
+
+
+public = _declare(PUBLIC)
+signed_in = _declare(SIGNED_IN)
+
+
+def allow(*roles: Role) -> Callable:
+    """Declare that only these roles may call the decorated view."""
+    return _declare(Rule(roles=frozenset(roles)))
+
+
+def rule_for(app: Flask, endpoint: str) -> Rule | None:
+    """The access rule declared for an endpoint, or None when it has none."""
+    view = app.view_functions.get(endpoint)
+    return getattr(view, "access_rule", None) or app.extensions["access_rules"].get(endpoint)
+
+
+def is_api_request() -> bool:
+    """True for the JSON API, which answers in JSON and accepts bearer tokens."""
+    return request.path.startswith("/api/")
+
+
+def bearer_token() -> str | None:
+    """The bearer token of this request, if it sends one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def enforce() -> None:
+    """Before every request: deny unless the endpoint's rule admits the current user."""
+    if request.endpoint is None:
+        return  # routing failed; the 404/405 handler answers
+    rule = rule_for(current_app, request.endpoint)
+    if rule is None:
+        current_app.logger.error("route %s declares no access rule", request.endpoint)
+        abort(403)
+    # Cross-site pages cannot send an Authorization header, so token calls need no CSRF token.
+    if (
+        request.method not in SAFE_METHODS
+        and bearer_token() is None
+        and current_app.config["WTF_CSRF_ENABLED"]
+    ):
+        csrf.protect()
+    if rule.admits(current_user):
+        return
+    if current_user.is_authenticated:
+        abort(403)
+    if is_api_request():
+        abort(401)
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
+def init_app(app: Flask) -> None:
+    """Install the access hook and the rules of endpoints Flask itself defines."""
+    app.extensions["access_rules"] = {"static": PUBLIC}
+    app.before_request(enforce)
+
+
+def can_see_school(user: User, party_school_id: int | None) -> bool:
+    """True when the user works for the school level or for this party school."""
+    return user.has_school_scope or user.party_school_id == party_school_id
+
+
+def require_school(party_school_id: int | None) -> None:
+    """Answer 404 for a record of another branch school, as if it did not exist."""
+    if not can_see_school(current_user, party_school_id):
+        abort(404)
+
+
+def scope_to_user(stmt: Select, column: InstrumentedAttribute, user: User | None = None) -> Select:
+    """Restrict a query to the party school of the user, unless they see the whole school."""
+    user = user or current_user
+    return stmt if user.has_school_scope else stmt.where(column == user.party_school_id)

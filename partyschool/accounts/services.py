@@ -1,0 +1,175 @@
+"""Account operations: passwords, sign-in, tokens, and who may manage whom.
+
+Functions take the SQLAlchemy session first and only flush; the caller commits.
+"""
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from partyschool.accounts.models import ADMIN_ROLES, ApiToken, Role, User
+from partyschool.extensions import utcnow
+from partyschool.organization.models import PartySchool
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash("not-a-password")
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+MIN_PASSWORD_LENGTH = 8
+
+
+class AccountError(ValueError):
+    """An account operation was refused; the message is shown to the user."""
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id."""
+    return _hasher.hash(password)
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """Return the active user with these credentials, rehashing an outdated hash."""
+    user = session.scalar(select(User).where(User.username == username))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or user.is_disabled:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def check_scope(role: Role, school: PartySchool) -> None:
+    """Refuse a role that does not fit the party school it would belong to."""
+    if role is Role.SCHOOL_ADMIN and not school.is_school_level:
+        raise AccountError("校党校管理员必须属于校党校")
+    if role in (Role.BRANCH_ADMIN, Role.ACTIVIST) and school.is_school_level:
+        raise AccountError(f"{role.label}必须属于一个分党校")
+
+
+def check_password(password: str) -> None:
+    """Refuse passwords too short to be safe."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    school: PartySchool,
+    display_name: str | None = None,
+) -> User:
+    """Create an account after checking its name, password and scope."""
+    if not USERNAME_PATTERN.match(username):
+        raise AccountError("用户名只能包含字母、数字、下划线、点和连字符，长度 3–64")
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise AccountError(f"用户名 {username} 已存在")
+    check_password(password)
+    check_scope(role, school)
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        role=role,
+        party_school=school,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every session and API token the user holds."""
+    user.session_version += 1
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change the user's own password and end their other sessions and tokens."""
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise AccountError("当前密码不正确") from None
+    set_password(user, new)
+
+
+def set_password(user: User, new: str) -> None:
+    """Set a new password (by the user or an administrator) and end existing sessions."""
+    check_password(new)
+    user.password_hash = hash_password(new)
+    end_sessions(user)
+
+
+def set_disabled(user: User, is_disabled: bool) -> None:
+    """Disable or re-enable an account; disabling ends its sessions and tokens."""
+    user.is_disabled = is_disabled
+    if is_disabled:
+        end_sessions(user)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User, lifetime: timedelta) -> tuple[str, datetime]:
+    """Create an API token; the plain token is returned once and never stored."""
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + lifetime
+    session.add(
+        ApiToken(
+            user=user,
+            digest=_digest(token),
+            session_version=user.session_version,
+            expires_at=expires_at,
+        )
+    )
+    session.flush()
+    return token, expires_at
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user a bearer token belongs to, or None when it is unknown or ended."""
+    row = session.execute(
+        select(ApiToken, User).join(User).where(ApiToken.digest == _digest(token))
+    ).first()
+    if row is None:
+        return None
+    api_token, user = row
+    if (
+        user.is_disabled
+        or api_token.expires_at <= utcnow()
+        or api_token.session_version != user.session_version
+    ):
+        return None
+    return user
+
+
+def manageable_roles(actor: User) -> list[Role]:
+    """The roles an administrator may give to accounts they manage."""
+    if actor.role is Role.SCHOOL_ADMIN:
+        return list(Role)
+    if actor.role is Role.BRANCH_ADMIN:
+        return [Role.INSTRUCTOR, Role.ORGANIZER, Role.ACTIVIST]
+    return []
+
+
+def can_manage(actor: User, target: User) -> bool:
+    """True when actor may edit target: school admins anyone, branch admins their branch."""
+    if actor.role is Role.SCHOOL_ADMIN:
+        return True
+    return (
+        actor.role is Role.BRANCH_ADMIN
+        and target.party_school_id == actor.party_school_id
+        and target.role not in ADMIN_ROLES
+    )

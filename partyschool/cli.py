@@ -1,0 +1,25 @@
+"""Commands that span every package, such as loading the demo data."""
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from partyschool import demo
+from partyschool.accounts.models import User
+from partyschool.extensions import db
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no accounts yet.")
+@with_appcontext
+def seed_demo(if_empty: bool):
+    """Load the demo data (idempotent): organization, accounts, and each feature's examples."""
+    if if_empty and db.session.scalar(select(func.count(User.id))):
+        click.echo("database already has data; demo data not loaded")
+        return
+    demo.seed(db.session)
+    db.session.commit()
+    click.echo(f"demo data loaded; every demo account's password is {demo.DEMO_PASSWORD}")
+
+
+commands = (seed_demo,)

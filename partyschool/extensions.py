@@ -1,0 +1,113 @@
+"""Flask extensions shared by every package, and the SQLite connection policy."""
+
+import sqlite3
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from flask import current_app, has_app_context, has_request_context, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import DateTime, Enum, MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as UTC and always returned timezone-aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """Store aware datetimes converted to UTC."""
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        """SQLite forgets the zone: give it back."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model."""
+
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime},
+    )
+
+
+def enum_column(enum_class: type[StrEnum]) -> Enum:
+    """A portable column type storing a StrEnum by value (no native database enum)."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+def _render_migration_type(type_, obj, autogen_context):
+    """Migrations spell UTCDateTime as the plain column type it stores."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate(render_as_batch=True, compare_type=True, render_item=_render_migration_type)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection, connection_record):
+    """WAL, foreign keys and a busy timeout; the driver must not start transactions itself."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    dbapi_connection.isolation_level = None
+    timeout = current_app.config["SQLITE_BUSY_TIMEOUT_MS"] if has_app_context() else 30_000
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite(conn):
+    """Take SQLite's write lock up front in requests that may write.
+
+    A deferred transaction that reads first and writes later cannot wait for the lock
+    (SQLITE_BUSY at once, "database is locked"); BEGIN IMMEDIATE waits for busy_timeout
+    instead. Safe requests (GET, HEAD) only read and stay concurrent.
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    is_read_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+    conn.exec_driver_sql("BEGIN" if is_read_only else "BEGIN IMMEDIATE")

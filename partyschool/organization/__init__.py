@@ -1,0 +1,1 @@
+"""The two-tier party school and the university around it, as data."""
