@@ -25,6 +25,7 @@ class Rule:
 
     is_public: bool = False
     roles: frozenset[Role] | None = None
+    checks_csrf: bool = True
 
     def admits(self, user) -> bool:
         """True when this user may call the route."""
@@ -37,6 +38,9 @@ class Rule:
 
 PUBLIC = Rule(is_public=True)
 SIGNED_IN = Rule()
+# Exchanging credentials for a token needs no session, so it has nothing to forge; it only
+# accepts application/json, which a cross-site form cannot send.
+CREDENTIALS = Rule(is_public=True, checks_csrf=False)
 
 
 def _declare(rule: Rule) -> Callable:
@@ -49,6 +53,7 @@ def _declare(rule: Rule) -> Callable:
 
 public = _declare(PUBLIC)
 signed_in = _declare(SIGNED_IN)
+takes_credentials = _declare(CREDENTIALS)
 
 
 def allow(*roles: Role) -> Callable:
@@ -84,6 +89,7 @@ def enforce() -> None:
     # Cross-site pages cannot send an Authorization header, so token calls need no CSRF token.
     if (
         request.method not in SAFE_METHODS
+        and rule.checks_csrf
         and bearer_token() is None
         and current_app.config["WTF_CSRF_ENABLED"]
     ):

@@ -101,13 +101,14 @@ def _configure_sqlite(dbapi_connection, connection_record):
 
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(conn):
-    """Take SQLite's write lock up front in requests that may write.
+    """Take SQLite's write lock up front in requests that write.
 
     A deferred transaction that reads first and writes later cannot wait for the lock
     (SQLITE_BUSY at once, "database is locked"); BEGIN IMMEDIATE waits for busy_timeout
-    instead. Safe requests (GET, HEAD) only read and stay concurrent.
+    instead. Safe requests (GET, HEAD) only read and stay concurrent, and so does work outside
+    a request (commands, tests), which must not hold the write lock while it merely reads.
     """
     if conn.dialect.name != "sqlite":
         return
-    is_read_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
-    conn.exec_driver_sql("BEGIN" if is_read_only else "BEGIN IMMEDIATE")
+    is_write = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")

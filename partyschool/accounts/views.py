@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from partyschool.access import allow, public, scope_to_user, signed_in
 from partyschool.accounts import services
@@ -81,8 +82,8 @@ def _schools_for(actor: User) -> list[PartySchool]:
 
 def _user_form(actor: User, user: User | None = None) -> UserForm:
     form = UserForm(obj=user)
-    form.role.choices = [(r.value, r.label) for r in services.manageable_roles(actor)]
-    form.party_school.choices = [(s.id, s.name) for s in _schools_for(actor)]
+    form.role.choices = [SelectChoice(r.value, r.label) for r in services.manageable_roles(actor)]
+    form.party_school.choices = [SelectChoice(s.id, s.name) for s in _schools_for(actor)]
     if user is not None and request.method == "GET":
         form.party_school.data = user.party_school_id
     return form

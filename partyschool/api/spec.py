@@ -71,8 +71,8 @@ def operation(
 
 
 def _parse(model: type[BaseModel]) -> BaseModel:
-    payload = request.get_json(silent=True)
-    if payload is None:
+    payload = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(payload, dict):
         raise ApiError(400, "invalid_json", "请求体必须是 JSON 对象")
     try:
         return model.model_validate(payload)

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify
 from flask_login import current_user
 from pydantic import BaseModel, Field
 
-from partyschool.access import public, signed_in
+from partyschool.access import public, signed_in, takes_credentials
 from partyschool.accounts import services as accounts
 from partyschool.api.spec import ApiError, build_document, operation
 from partyschool.extensions import db, limiter
@@ -55,7 +55,7 @@ def openapi():
 
 
 @bp.post("/v1/auth/token")
-@public
+@takes_credentials
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 @operation("用户名和密码换取访问令牌", body=TokenRequest, response=TokenOut, status=201, tag="auth")
 def create_token(data: TokenRequest):

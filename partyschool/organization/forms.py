@@ -1,6 +1,7 @@
 """Forms for the party schools."""
 
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
 from partyschool.organization.models import SchoolKind
@@ -19,6 +20,7 @@ class BranchSchoolForm(Form):
     )
     name = StringField("名称", validators=[DataRequired("请输入名称"), Length(max=100)])
     kind = SelectField(
-        "类型", choices=[(k.value, k.label) for k in SchoolKind if k is not SchoolKind.SCHOOL]
+        "类型",
+        choices=[SelectChoice(k.value, k.label) for k in SchoolKind if k is not SchoolKind.SCHOOL],
     )
     is_active = BooleanField("启用", default=True)

@@ -1,0 +1,44 @@
+# 网上党校 — `make run` serves the site with demo data; `make test` runs every check.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app app
+PORT ?= 5000
+WORKERS ?= 2
+
+.PHONY: run test test-sqlite test-postgres lint bench system venv db
+
+system:
+	@scripts/system-deps.sh
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+db: system venv
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+
+run: db
+	@echo "网上党校: http://127.0.0.1:$(PORT)  (demo password: partyschool-demo)"
+	$(VENV)/bin/gunicorn --workers $(WORKERS) --threads 4 --bind 127.0.0.1:$(PORT) app:app
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+test-sqlite: system venv
+	$(PY) -m pytest
+
+test-postgres: system venv
+	scripts/with-postgres $(PY) -m pytest
+
+test: lint test-sqlite test-postgres
+
+bench: db
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -1,0 +1,173 @@
+"""Walk every route of the app for every role.
+
+Fails when a route declares no access rule, when a role reaches a route its rule refuses,
+and when a user of one branch school can read or change another branch school's records.
+New routes with URL parameters need an entry in FOREIGN_IDS, so they are walked too.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from partyschool.access import rule_for
+from partyschool.accounts.models import Role, User
+from partyschool.organization.models import PartySchool, SchoolKind
+from tests.factories import make_branch_school, make_user, school_level
+
+MARKER = "甲校机密"
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass
+class World:
+    """Two branch schools with a user of every role in each, and the school level."""
+
+    school_a: PartySchool
+    school_b: PartySchool
+    users_a: dict[Role, User]
+    users_b: dict[Role, User]
+    school_admin: User
+
+
+@pytest.fixture
+def world(session) -> World:
+    top = school_level(session)
+    school_a = make_branch_school(session, code="a", name=f"{MARKER}分党校")
+    school_b = make_branch_school(session, code="b", name="乙分党校", kind=SchoolKind.GRADUATE)
+    branch_roles = [r for r in Role if r is not Role.SCHOOL_ADMIN]
+    users_a = {
+        r: make_user(session, r, school_a, username=f"a_{r}", display_name=f"{MARKER}{r.label}")
+        for r in branch_roles
+    }
+    users_b = {r: make_user(session, r, school_b, username=f"b_{r}") for r in branch_roles}
+    admin = make_user(session, Role.SCHOOL_ADMIN, top, username="top_admin")
+    session.commit()
+    return World(school_a, school_b, users_a, users_b, admin)
+
+
+# URL parameter name -> the id of a record that belongs to branch school A.
+FOREIGN_IDS = {
+    "user_id": lambda w: w.users_a[Role.ACTIVIST].id,
+    "school_id": lambda w: w.school_a.id,
+    "filename": lambda w: "css/site.css",
+}
+
+
+def routes(app):
+    """Every (rule, method) the app serves, except HEAD and OPTIONS."""
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def url_for_rule(rule, world: World) -> str:
+    """The rule's URL with every parameter pointing at a record of branch school A."""
+    missing = set(rule.arguments) - FOREIGN_IDS.keys()
+    assert not missing, f"{rule.rule}: add {missing} to FOREIGN_IDS"
+    values = {name: FOREIGN_IDS[name](world) for name in rule.arguments}
+    path = rule.rule
+    for name, value in values.items():
+        path = path.replace(f"<int:{name}>", str(value)).replace(f"<path:{name}>", str(value))
+        path = path.replace(f"<{name}>", str(value))
+    return path
+
+
+def request(client, method: str, path: str, world: World):
+    """Send a request as a page of the site would, with a CSRF token and hostile data."""
+    response = send(client, method, path, world)
+    response.get_data()  # buffer it, so closing the file-backed body loses nothing
+    response.close()
+    return response
+
+
+def send(client, method: str, path: str, world: World):
+    """The request itself."""
+    if method == "GET":
+        return client.get(path)
+    data = {
+        "csrf_token": client.csrf_token("/"),
+        "party_school": world.school_a.id,
+        "username": "intruder",
+        "display_name": "入侵者",
+        "role": Role.SCHOOL_ADMIN.value,
+        "password": "intruder-password",
+        "code": "intruder",
+        "name": "入侵",
+        "kind": "district",
+    }
+    if path.startswith("/api/"):
+        return client.open(
+            path, method=method, json=data, headers={"X-CSRFToken": data["csrf_token"]}
+        )
+    return client.open(path, method=method, data=data)
+
+
+def snapshot(session, world: World) -> list:
+    """Everything of branch school A that another branch must not be able to change."""
+    session.rollback()  # end the read snapshot, so this sees what requests committed
+    users = session.scalars(select(User).where(User.party_school_id == world.school_a.id))
+    school = session.get(PartySchool, world.school_a.id)
+    rows = [
+        (u.id, u.username, u.display_name, u.role, u.is_disabled, u.password_hash) for u in users
+    ]
+    return [*rows, (school.code, school.name, school.kind, school.is_active)]
+
+
+def test_every_route_declares_an_access_rule(app):
+    undeclared = [r.endpoint for r in app.url_map.iter_rules() if rule_for(app, r.endpoint) is None]
+    assert undeclared == []
+
+
+def test_an_undeclared_route_is_denied():
+    from partyschool.factory import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app.add_url_rule("/forgotten", "forgotten", lambda: "secret")
+    response = app.test_client().get("/forgotten")
+    assert response.status_code == 403
+    assert b"secret" not in response.data
+
+
+@pytest.mark.parametrize("role", [None, *Role], ids=lambda r: r or "anonymous")
+def test_each_role_reaches_only_what_its_rules_admit(app, client, world, role):
+    if role is not None:
+        user = world.school_admin if role is Role.SCHOOL_ADMIN else world.users_b[role]
+        assert client.login(user.username).status_code == 302
+    for rule, method in routes(app):
+        if rule.endpoint in ("accounts.logout", "accounts.login"):
+            continue  # these change who is signed in; tested in tests/accounts
+        access = rule_for(app, rule.endpoint)
+        response = request(client, method, url_for_rule(rule, world), world)
+        where = f"{method} {rule.rule} as {role}"
+        assert response.status_code < 500, where
+        if role is None and not access.is_public:
+            assert response.status_code in (302, 401), where
+            if response.status_code == 302:
+                assert response.headers["Location"].startswith("/login"), where
+        elif role is not None and access.roles and role not in access.roles:
+            assert response.status_code == 403, where
+        else:
+            assert response.status_code != 403, where
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r is not Role.SCHOOL_ADMIN])
+def test_another_branch_can_neither_read_nor_change(app, client, session, world, role):
+    before = snapshot(session, world)
+    assert client.login(world.users_b[role].username).status_code == 302
+    for rule, method in routes(app):
+        if rule.endpoint == "accounts.logout" or rule.endpoint == "static":
+            continue
+        path = url_for_rule(rule, world)
+        response = request(client, method, path, world)
+        where = f"{method} {path} as {role} of branch B"
+        assert MARKER not in response.get_data(as_text=True), where
+        if rule.arguments and method == "GET":
+            assert response.status_code in (403, 404), where
+    assert snapshot(session, world) == before
+
+
+def test_school_admin_sees_every_branch(client, world):
+    client.login(world.school_admin.username)
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert MARKER in page and "b_activist" in page
