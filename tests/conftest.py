@@ -41,7 +41,9 @@ def _app(database_url):
     )
     with app.app_context():
         flask_migrate.upgrade()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 def _empty_database() -> None:

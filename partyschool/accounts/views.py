@@ -143,9 +143,9 @@ def edit_user(user_id: int):
         try:
             school = db.session.get(PartySchool, form.party_school.data)
             role = Role(form.role.data)
-            services.check_scope(role, school)
             if user.id == current_user.id and (role != user.role or form.is_disabled.data):
                 raise services.AccountError("不能修改自己的角色或停用自己的账号")
+            services.check_scope(role, school)
             user.display_name = form.display_name.data.strip()
             user.role, user.party_school = role, school
             if form.password.data:

@@ -1,0 +1,1 @@
+"""Courses, lessons, training classes, enrolment and study hours (课程与培训班)."""

@@ -1,0 +1,1 @@
+"""Question banks, papers, timed attempts and grading (在线考试)."""
