@@ -60,4 +60,7 @@ def from_environment(instance_path: Path) -> dict:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "API_TOKEN_LIFETIME": timedelta(hours=int(os.environ.get("API_TOKEN_HOURS", "24"))),
         "SQLITE_BUSY_TIMEOUT_MS": 30_000,
+        # A built-in rule set id ("wzu", "swjtu-2004") or the path of a JSON rule set file.
+        "ELIGIBILITY_RULESET": os.environ.get("ELIGIBILITY_RULESET", "wzu"),
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
     }

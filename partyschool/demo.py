@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 
 from partyschool.accounts import services as accounts
 from partyschool.accounts.models import Role, User
+from partyschool.candidates import demo as candidate_demo
+from partyschool.extensions import today
 from partyschool.organization.models import (
     Building,
     College,
@@ -129,5 +131,8 @@ def seed_accounts(session: Session, schools: dict[str, PartySchool]) -> dict[str
 
 
 def seed(session: Session) -> dict[str, User]:
-    """All demo data of the core."""
-    return seed_accounts(session, seed_organization(session))
+    """All demo data of the core: organization, accounts, candidates' records."""
+    schools = seed_organization(session)
+    users = seed_accounts(session, schools)
+    candidate_demo.seed(session, schools, users, today())
+    return users

@@ -1,8 +1,9 @@
 """Flask extensions shared by every package, and the SQLite connection policy."""
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context, has_request_context, request
 from flask_limiter import Limiter
@@ -68,6 +69,14 @@ def enum_column(enum_class: type[StrEnum]) -> Enum:
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def today() -> date:
+    """Today's date where the university is (Beijing time): the date every rule counts from."""
+    return datetime.now(BEIJING).date()
 
 
 def _render_migration_type(type_, obj, autogen_context):

@@ -12,12 +12,23 @@ from partyschool.accounts import views as accounts_views
 from partyschool.accounts.login import init_login
 from partyschool.api import views as api_views
 from partyschool.api.spec import ApiError
+from partyschool.candidates import api as candidates_api
+from partyschool.candidates import cli as candidates_cli
+from partyschool.candidates import views as candidates_views
 from partyschool.extensions import csrf, db, limiter, migrate
 from partyschool.organization import views as organization_views
 from partyschool.web import views as web_views
 
 ROOT = Path(__file__).resolve().parent.parent
-BLUEPRINTS = (web_views.bp, accounts_views.bp, organization_views.bp, api_views.bp)
+BLUEPRINTS = (
+    web_views.bp,
+    accounts_views.bp,
+    organization_views.bp,
+    api_views.bp,
+    candidates_views.bp,
+    candidates_views.own,
+    candidates_api.bp,
+)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -40,7 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     access.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-    for command in (*accounts_cli.commands, *top_cli.commands):
+    for command in (*accounts_cli.commands, *candidates_cli.commands, *top_cli.commands):
         app.cli.add_command(command)
     _register_error_handlers(app)
     return app

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from partyschool import demo
 from partyschool.accounts import services as account_services
 from partyschool.extensions import db, limiter
 from partyschool.factory import create_app
@@ -75,7 +76,7 @@ def session(app):
     """
     with app.app_context():
         engine = db.engine
-    with Session(engine) as test_session:
+    with Session(engine, expire_on_commit=False) as test_session:
         yield test_session
 
 
@@ -123,3 +124,11 @@ def token(client):
         return response.get_json()["token"]
 
     return issue
+
+
+@pytest.fixture
+def demo_data(app, session):
+    """The demo data of `flask seed-demo`, committed."""
+    with app.app_context():  # the rules engine reads the configured rule set
+        demo.seed(session)
+    session.commit()

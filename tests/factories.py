@@ -46,3 +46,39 @@ def make_user(
         "display_name": None,
     }
     return accounts.create_user(session, role=role, school=school, **(values | overrides))
+
+
+def make_candidate(session: Session, school: PartySchool | None = None, **overrides):
+    """A candidate with a stage history matching its stage (entered `days_in_stage` ago)."""
+    from datetime import timedelta
+
+    from partyschool.candidates.models import Candidate, StageChange
+    from partyschool.candidates.rules import Level, Stage
+    from partyschool.extensions import today
+
+    n = next(_counter)
+    days = overrides.pop("days_in_stage", 400)
+    values = {
+        "student_no": f"S{n:06d}",
+        "name": f"学生{n}",
+        "level": Level.UNDERGRADUATE,
+        "stage": Stage.ACTIVIST,
+        "class_name": "计科2301",
+    }
+    candidate = Candidate(
+        party_school=school or make_branch_school(session), **(values | overrides)
+    )
+    candidate.stage_changes.append(
+        StageChange(stage=candidate.stage, entered_on=today() - timedelta(days=days))
+    )
+    session.add(candidate)
+    session.flush()
+    return candidate
+
+
+def reread(session: Session) -> Session:
+    """End the test session's read snapshot and forget loaded values, to see what requests
+    committed since."""
+    session.rollback()
+    session.expire_all()
+    return session

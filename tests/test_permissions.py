@@ -5,15 +5,22 @@ and when a user of one branch school can read or change another branch school's 
 New routes with URL parameters need an entry in FOREIGN_IDS, so they are walked too.
 """
 
+import io
+import subprocess
+import zipfile
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from partyschool.access import rule_for
 from partyschool.accounts.models import Role, User
-from partyschool.organization.models import PartySchool, SchoolKind
-from tests.factories import make_branch_school, make_user, school_level
+from partyschool.candidates.models import Candidate, Veto, VolunteerLog
+from partyschool.candidates.rules import VetoHolder
+from partyschool.extensions import today
+from partyschool.organization.models import Building, PartySchool, Room, SchoolKind
+from tests.factories import make_branch_school, make_candidate, make_user, reread, school_level
 
 MARKER = "甲校机密"
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
@@ -28,6 +35,8 @@ class World:
     users_a: dict[Role, User]
     users_b: dict[Role, User]
     school_admin: User
+    candidate_a: Candidate
+    room_a: Room
 
 
 @pytest.fixture
@@ -42,8 +51,18 @@ def world(session) -> World:
     }
     users_b = {r: make_user(session, r, school_b, username=f"b_{r}") for r in branch_roles}
     admin = make_user(session, Role.SCHOOL_ADMIN, top, username="top_admin")
+    room_a = Room(building=Building(name=f"{MARKER}楼", party_school=school_a), number="101")
+    candidate_a = make_candidate(
+        session, school_a, name=f"{MARKER}学生", user=users_a[Role.ACTIVIST], room=room_a
+    )
+    candidate_a.vetoes.append(
+        Veto(holder=VetoHolder.COLLEGE, holder_name=MARKER, reason=MARKER, decided_on=today())
+    )
+    candidate_a.volunteer_logs.append(
+        VolunteerLog(activity=MARKER, hours=Decimal(2), served_on=today())
+    )
     session.commit()
-    return World(school_a, school_b, users_a, users_b, admin)
+    return World(school_a, school_b, users_a, users_b, admin, candidate_a, room_a)
 
 
 # URL parameter name -> the id of a record that belongs to branch school A.
@@ -51,6 +70,12 @@ FOREIGN_IDS = {
     "user_id": lambda w: w.users_a[Role.ACTIVIST].id,
     "school_id": lambda w: w.school_a.id,
     "filename": lambda w: "css/site.css",
+    "candidate_id": lambda w: w.candidate_a.id,
+    "student_no": lambda w: w.candidate_a.student_no,
+    "kind": lambda w: "veto",
+    "veto_id": lambda w: w.candidate_a.vetoes[0].id,
+    "log_id": lambda w: w.candidate_a.volunteer_logs[0].id,
+    "room_id": lambda w: w.room_a.id,
 }
 
 
@@ -95,6 +120,21 @@ def send(client, method: str, path: str, world: World):
         "code": "intruder",
         "name": "入侵",
         "kind": "district",
+        "holder": "college",
+        "holder_name": "入侵者",
+        "reason": "入侵",
+        "decided_on": today().isoformat(),
+        "lifted_on": today().isoformat(),
+        "lift_reason": "入侵",
+        "decision": "approved",
+        "on": today().isoformat(),
+        "override_reason": "入侵",
+        "term": "2025-2026-1",
+        "grade": "dirty",
+        "is_academic_ok": "",
+        "activity": "入侵",
+        "hours": "5",
+        "served_on": today().isoformat(),
     }
     if path.startswith("/api/"):
         return client.open(
@@ -105,13 +145,26 @@ def send(client, method: str, path: str, world: World):
 
 def snapshot(session, world: World) -> list:
     """Everything of branch school A that another branch must not be able to change."""
-    session.rollback()  # end the read snapshot, so this sees what requests committed
+    reread(session)
     users = session.scalars(select(User).where(User.party_school_id == world.school_a.id))
     school = session.get(PartySchool, world.school_a.id)
     rows = [
         (u.id, u.username, u.display_name, u.role, u.is_disabled, u.password_hash) for u in users
     ]
     return [*rows, (school.code, school.name, school.kind, school.is_active)]
+
+
+def visible_text(response) -> str:
+    """What a person would read in the response: pages, JSON, spreadsheets and PDFs alike."""
+    data = response.get_data()
+    if response.mimetype == "application/pdf":
+        return subprocess.run(
+            ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
+        ).stdout.decode()
+    if response.mimetype.endswith("spreadsheetml.sheet"):
+        with zipfile.ZipFile(io.BytesIO(data)) as workbook:
+            return "".join(workbook.read(name).decode() for name in workbook.namelist())
+    return data.decode()
 
 
 def test_every_route_declares_an_access_rule(app):
@@ -161,7 +214,7 @@ def test_another_branch_can_neither_read_nor_change(app, client, session, world,
         path = url_for_rule(rule, world)
         response = request(client, method, path, world)
         where = f"{method} {path} as {role} of branch B"
-        assert MARKER not in response.get_data(as_text=True), where
+        assert MARKER not in visible_text(response), where
         if rule.arguments and method == "GET":
             assert response.status_code in (403, 404), where
     assert snapshot(session, world) == before

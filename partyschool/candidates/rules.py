@@ -55,6 +55,7 @@ class Step(StrEnum):
     """A next step in a candidate's development that the engine decides."""
 
     ENROL_ACTIVIST_CLASS = "enrol_activist_class"
+    BECOME_ACTIVIST = "become_activist"
     ENROL_CANDIDATE_CLASS = "enrol_candidate_class"
     BECOME_CANDIDATE = "become_candidate"
     BECOME_PROBATIONARY = "become_probationary"
@@ -106,6 +107,7 @@ STAGE_LABELS: Mapping[str, str] = MappingProxyType(
 STEP_LABELS: Mapping[str, str] = MappingProxyType(
     {
         Step.ENROL_ACTIVIST_CLASS: "报名入党积极分子培训班",
+        Step.BECOME_ACTIVIST: "确定为入党积极分子",
         Step.ENROL_CANDIDATE_CLASS: "报名发展对象培训班",
         Step.BECOME_CANDIDATE: "确定为发展对象",
         Step.BECOME_PROBATIONARY: "接收为预备党员",
@@ -140,7 +142,7 @@ BOOLEAN_FACTS = frozenset({"is_league_member", "is_outstanding_class", *FLAG_MES
 # The steps worth deciding at each stage; a rule set may leave some out.
 NEXT_STEPS: Mapping[str, tuple[Step, ...]] = MappingProxyType(
     {
-        Stage.APPLICANT: (Step.ENROL_ACTIVIST_CLASS,),
+        Stage.APPLICANT: (Step.ENROL_ACTIVIST_CLASS, Step.BECOME_ACTIVIST),
         Stage.ACTIVIST: (
             Step.ENROL_ACTIVIST_CLASS,
             Step.ENROL_CANDIDATE_CLASS,
@@ -308,7 +310,7 @@ class RuleKind:
     function: RuleFunction
     params: Mapping[str, tuple[Converter, Any]]
 
-    def bind(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
+    def bind(self, params: Params) -> Params:
         """Return ``params`` checked, converted and completed with defaults."""
         unknown = sorted(set(params) - set(self.params))
         if unknown:

@@ -44,7 +44,7 @@ class RuleSet:
                 raise RuleSetError(f"rule set {self.id!r}: unknown step {step!r}") from None
             rules = [check.rule for check in checks]
             if len(set(rules)) != len(rules):
-                raise RuleSetError(f"rule set {self.id!r}: a rule id repeats in step {step!r}")
+                raise RuleSetError(f"rule set {self.id!r}: a rule id repeats in step {step}")
         object.__setattr__(self, "steps", MappingProxyType(steps))
 
     def to_dict(self) -> dict[str, Any]:
@@ -123,8 +123,8 @@ LEAGUE_RECOMMENDATION = Check(
 POLITICAL_REVIEW = Check("national.political_review", "flag", {"fact": "political_review_passed"})
 PRE_REVIEW = Check("national.pre_review", "flag", {"fact": "pre_review_passed"})
 
-# Seed 000 §3: a 脏乱差 dormitory blocks development and confirmation until rectified, and an
-# outstanding dormitory or class comes first for party-school admission.
+# Seed 000 §3: a dirty dormitory blocks development and confirmation until rectified, and an
+# outstanding dormitory or class comes first for party-school admission and activist selection.
 CLEAN_DORM = Check("seed000.dorm_dirty", "clean_dorm")
 PRIORITY = Check("seed000.outstanding_priority", "priority", {"weight": 1})
 # Seed 000 §1 and §4: who may veto depends on the student's level.
@@ -137,6 +137,7 @@ VETOES = (
     ),
     Check("seed000.apartment_veto", "no_veto", {"holders": (VetoHolder.APARTMENT,)}, GRADUATE),
 )
+ACADEMIC = Check("seed000.academic", "flag", {"fact": "academic_ok"})
 THREE_EXPERIENCES = tuple(
     Check(f"seed000.experience_{kind}", "experience", {"kind": kind}) for kind in ExperienceKind
 )
@@ -165,6 +166,15 @@ DEFAULT = RuleSet(
             *VETOES,
             PRIORITY,
         ),
+        # Seed 000 §1 and §3: the college's opinion on studies and its veto, the dormitory and
+        # the priority of outstanding dormitories and classes all weigh in choosing activists.
+        Step.BECOME_ACTIVIST: (
+            _stage(Stage.APPLICANT),
+            ACADEMIC,
+            CLEAN_DORM,
+            *VETOES,
+            PRIORITY,
+        ),
         Step.ENROL_CANDIDATE_CLASS: (
             _stage(Stage.ACTIVIST, Stage.CANDIDATE),
             ACTIVIST_ONE_YEAR,
@@ -180,7 +190,7 @@ DEFAULT = RuleSet(
             *THREE_EXPERIENCES,
             CLEAN_DORM,
             *VETOES,
-            Check("seed000.academic", "flag", {"fact": "academic_ok"}),
+            ACADEMIC,
             LEAGUE_RECOMMENDATION,
         ),
         Step.BECOME_PROBATIONARY: (
@@ -213,6 +223,8 @@ SWJTU_2004 = RuleSet(
             _stage(Stage.APPLICANT, Stage.ACTIVIST),
             _no_repeat(Stage.ACTIVIST),
         ),
+        # Seed 002 §5 sets no condition of its own on choosing activists early.
+        Step.BECOME_ACTIVIST: (_stage(Stage.APPLICANT),),
         Step.ENROL_CANDIDATE_CLASS: (
             _stage(Stage.ACTIVIST, Stage.CANDIDATE),
             ACTIVIST_ONE_YEAR,

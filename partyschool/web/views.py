@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
@@ -10,11 +9,10 @@ from sqlalchemy import func, select, text
 
 from partyschool.access import public, scope_to_user
 from partyschool.accounts.models import Role, User
-from partyschool.extensions import db
+from partyschool.extensions import BEIJING, db
 from partyschool.organization.models import PartySchool
 
 bp = Blueprint("web", __name__)
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 ERROR_MESSAGES = {
     400: "请求无效",
@@ -47,6 +45,8 @@ def add_nav(label: str, endpoint: str, *roles: Role) -> None:
 
 
 add_nav("首页", "web.home", *Role)
+add_nav("发展档案", "candidates.index", Role.ORGANIZER, Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN)
+add_nav("我的档案", "record.my_record", Role.ACTIVIST)
 add_nav("分党校", "organization.schools", Role.SCHOOL_ADMIN)
 add_nav("账号管理", "accounts.users", Role.SCHOOL_ADMIN, Role.BRANCH_ADMIN)
 

@@ -3,12 +3,11 @@
 from sqlalchemy import select
 
 from partyschool.accounts.models import Role, User
-from tests.factories import make_branch_school, make_user, school_level
+from tests.factories import make_branch_school, make_user, reread, school_level
 
 
 def _user(session, username):
-    session.rollback()
-    return session.scalar(select(User).where(User.username == username))
+    return reread(session).scalar(select(User).where(User.username == username))
 
 
 def test_branch_admin_creates_an_instructor_in_their_branch(client, session):

@@ -17,12 +17,6 @@ HOME_TITLES = {
 }
 
 
-@pytest.fixture
-def demo_data(session):
-    demo.seed(session)
-    session.commit()
-
-
 def sign_in(page, base_url: str, username: str) -> None:
     page.goto(f"{base_url}/")
     page.fill("input[name=username]", username)

@@ -1,0 +1,347 @@
+"""Demo candidates: every stage, and an eligible and a blocked case of each main rule.
+
+Dates count back from today, so the demo tells the same story whenever it is loaded.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from partyschool.accounts.models import User
+from partyschool.candidates import services
+from partyschool.candidates.models import (
+    Candidate,
+    Contact,
+    ContactKind,
+    DormRating,
+    Experience,
+    PublicityNotice,
+    Review,
+    ReviewKind,
+    StageChange,
+    TrainingRecord,
+    Veto,
+    VolunteerLog,
+    VolunteerStatus,
+)
+from partyschool.candidates.rules import (
+    DormGrade,
+    ExperienceKind,
+    Level,
+    PublicityOutcome,
+    Stage,
+    Step,
+    VetoHolder,
+)
+from partyschool.organization.models import Building, College, PartySchool, Room
+
+ALL_EXPERIENCES = tuple(ExperienceKind)
+UNDERGRADUATE_PLACES = ["学区", "学院楼栋"]
+GRADUATE_PLACES = ["学院", "所住楼栋"]
+
+# student no, name, school, level, college, class, (building, room), stage, days in stage,
+# and the facts that make the case.
+CASES = (
+    (
+        "2023010101",
+        "张三",
+        "district1",
+        Level.UNDERGRADUATE,
+        "cs",
+        "计科2301",
+        ("北区1号楼", "101"),
+        Stage.ACTIVIST,
+        410,
+        {"user": "activist", "experiences": (ExperienceKind.VOLUNTEER,), "league": True},
+    ),
+    (
+        "2024010102",
+        "李四",
+        "district1",
+        Level.UNDERGRADUATE,
+        "cs",
+        "计科2401",
+        ("北区1号楼", "101"),
+        Stage.APPLICANT,
+        60,
+        {},
+    ),
+    (
+        "2022010103",
+        "王五",
+        "district1",
+        Level.UNDERGRADUATE,
+        "humanities",
+        "汉语言2201",
+        ("北区1号楼", "201"),
+        Stage.ACTIVIST,
+        500,
+        {"experiences": ALL_EXPERIENCES, "trainings": (Stage.ACTIVIST,), "league": True},
+    ),
+    (
+        "2022010104",
+        "赵六",
+        "district1",
+        Level.UNDERGRADUATE,
+        "humanities",
+        "汉语言2201",
+        ("北区1号楼", "102"),
+        Stage.ACTIVIST,
+        500,
+        {"experiences": ALL_EXPERIENCES, "trainings": (Stage.ACTIVIST,)},
+    ),
+    (
+        "2022010105",
+        "钱七",
+        "district1",
+        Level.UNDERGRADUATE,
+        "cs",
+        "计科2201",
+        ("北区2号楼", "101"),
+        Stage.ACTIVIST,
+        520,
+        {
+            "experiences": ALL_EXPERIENCES,
+            "trainings": (Stage.ACTIVIST,),
+            "veto": VetoHolder.COLLEGE,
+        },
+    ),
+    (
+        "2021010106",
+        "孙八",
+        "district1",
+        Level.UNDERGRADUATE,
+        "cs",
+        "计科2101",
+        ("北区2号楼", "102"),
+        Stage.CANDIDATE,
+        200,
+        {
+            "experiences": ALL_EXPERIENCES,
+            "trainings": (Stage.ACTIVIST, Stage.CANDIDATE),
+            "reviews": True,
+            "publicity": (Step.BECOME_PROBATIONARY, UNDERGRADUATE_PLACES),
+        },
+    ),
+    (
+        "2021010107",
+        "周九",
+        "district1",
+        Level.UNDERGRADUATE,
+        "humanities",
+        "汉语言2101",
+        ("北区2号楼", "201"),
+        Stage.CANDIDATE,
+        200,
+        {
+            "experiences": ALL_EXPERIENCES,
+            "trainings": (Stage.ACTIVIST, Stage.CANDIDATE),
+            "reviews": True,
+            "publicity": (Step.BECOME_PROBATIONARY, ["学区"]),
+        },
+    ),
+    (
+        "2021010108",
+        "吴十",
+        "district1",
+        Level.UNDERGRADUATE,
+        "cs",
+        "计科2101",
+        ("北区1号楼", "202"),
+        Stage.PROBATIONARY,
+        400,
+        {"hours": (Decimal(32), Decimal(10)), "publicity": (Step.CONFIRM, UNDERGRADUATE_PLACES)},
+    ),
+    (
+        "2020010109",
+        "郑一",
+        "district1",
+        Level.UNDERGRADUATE,
+        "humanities",
+        "汉语言2001",
+        ("北区1号楼", "202"),
+        Stage.PROBATIONARY,
+        380,
+        {"hours": (Decimal(56), Decimal(0)), "publicity": (Step.CONFIRM, UNDERGRADUATE_PLACES)},
+    ),
+    (
+        "2019010110",
+        "冯二",
+        "district1",
+        Level.UNDERGRADUATE,
+        "cs",
+        "计科1901",
+        None,
+        Stage.MEMBER,
+        300,
+        {},
+    ),
+    (
+        "2023020201",
+        "何静",
+        "district2",
+        Level.UNDERGRADUATE,
+        "math",
+        "数学2301",
+        ("南区5号楼", "301"),
+        Stage.ACTIVIST,
+        100,
+        {},
+    ),
+    (
+        "2024100301",
+        "陈研",
+        "graduate",
+        Level.GRADUATE,
+        "cs",
+        "计算机研2401",
+        ("研究生公寓A幢", "501"),
+        Stage.ACTIVIST,
+        420,
+        {
+            "experiences": ALL_EXPERIENCES,
+            "trainings": (Stage.ACTIVIST,),
+            "veto": VetoHolder.APARTMENT,
+        },
+    ),
+    (
+        "2024100302",
+        "林研",
+        "graduate",
+        Level.GRADUATE,
+        "cs",
+        "计算机研2401",
+        ("研究生公寓A幢", "502"),
+        Stage.ACTIVIST,
+        420,
+        {"experiences": ALL_EXPERIENCES, "trainings": (Stage.ACTIVIST,)},
+    ),
+)
+DIRTY_ROOM = ("北区1号楼", "102")
+OUTSTANDING_ROOM = ("北区1号楼", "201")
+
+
+def _room(session: Session, school: PartySchool, where: tuple[str, str] | None) -> Room | None:
+    if where is None:
+        return None
+    building, number = where
+    return session.scalar(
+        select(Room)
+        .join(Building)
+        .where(
+            Building.party_school_id == school.id, Building.name == building, Room.number == number
+        )
+    )
+
+
+def _rate(session: Session, room: Room, grade: DormGrade, term: str) -> None:
+    if session.scalar(select(DormRating).where(DormRating.room == room, DormRating.term == term)):
+        return
+    session.add(DormRating(room=room, term=term, grade=grade, note="示例评定"))
+
+
+def seed(session: Session, schools: dict[str, PartySchool], users: dict[str, User], on: date):
+    """Create the demo candidates (skipping those that exist) and store their standing."""
+    colleges = {c.code: c for c in session.scalars(select(College))}
+    organizer = users["organizer"]
+    term = f"{on.year - 1}-{on.year}-2" if on.month < 9 else f"{on.year}-{on.year + 1}-1"
+    _rate(session, _room(session, schools["district1"], DIRTY_ROOM), DormGrade.DIRTY, term)
+    _rate(
+        session, _room(session, schools["district1"], OUTSTANDING_ROOM), DormGrade.OUTSTANDING, term
+    )
+    created = []
+    for student_no, name, school, level, college, class_name, where, stage, days, facts in CASES:
+        if session.scalar(select(Candidate.id).where(Candidate.student_no == student_no)):
+            continue
+        since = on - timedelta(days=days)
+        candidate = Candidate(
+            student_no=student_no,
+            name=name,
+            party_school=schools[school],
+            level=level,
+            college=colleges[college],
+            class_name=class_name,
+            major=class_name.rstrip("0123456789"),
+            grade=int("20" + class_name[-4:-2]) if class_name[-4:].isdigit() else None,
+            room=_room(session, schools[school], where),
+            stage=stage,
+            user=users.get(facts.get("user", "")),
+            is_league_member=facts.get("league", False),
+            league_recommended_on=since - timedelta(days=30) if facts.get("league") else None,
+        )
+        ladder = list(Stage)[: list(Stage).index(stage) + 1]
+        for rank, reached in enumerate(ladder):
+            entered = since - timedelta(days=365 * (len(ladder) - 1 - rank))
+            candidate.stage_changes.append(
+                StageChange(stage=reached, entered_on=entered, recorded_by=organizer)
+            )
+        _add_facts(candidate, facts, since, organizer)
+        session.add(candidate)
+        created.append(candidate)
+    session.flush()
+    services.refresh(session, created, on)
+    return created
+
+
+def _add_facts(candidate: Candidate, facts: dict, since: date, organizer: User) -> None:
+    for kind in facts.get("experiences", ()):
+        candidate.experiences.append(
+            Experience(
+                kind=kind,
+                description="示例经历",
+                evidence="证明材料已存档",
+                occurred_on=since + timedelta(days=30),
+                is_verified=True,
+            )
+        )
+    for target in facts.get("trainings", ()):
+        label = "第35期入党积极分子培训班" if target is Stage.ACTIVIST else "第12期发展对象培训班"
+        candidate.trainings.append(
+            TrainingRecord(
+                target_stage=target,
+                class_name=label,
+                completed_on=since + timedelta(days=60 if target is Stage.ACTIVIST else 20),
+            )
+        )
+    if holder := facts.get("veto"):
+        candidate.vetoes.append(
+            Veto(
+                holder=holder,
+                holder_name="学院党总支" if holder is VetoHolder.COLLEGE else "研究生公寓管理中心",
+                reason="示例：近期有违纪记录，暂缓发展",
+                decided_on=since + timedelta(days=200),
+            )
+        )
+    if facts.get("reviews"):
+        for kind in ReviewKind:
+            candidate.reviews.append(
+                Review(kind=kind, is_passed=True, decided_on=since + timedelta(days=40))
+            )
+        candidate.contacts.append(
+            Contact(kind=ContactKind.SPONSOR, person_name="王老师", assigned_on=since)
+        )
+    if publicity := facts.get("publicity"):
+        step, places = publicity
+        candidate.publicity_notices.append(
+            PublicityNotice(
+                step=step,
+                places=places,
+                starts_on=since + timedelta(days=150),
+                ends_on=since + timedelta(days=157),
+                outcome=PublicityOutcome.PASSED,
+            )
+        )
+    approved, pending = facts.get("hours", (Decimal(0), Decimal(0)))
+    for hours, status in ((approved, VolunteerStatus.APPROVED), (pending, VolunteerStatus.PENDING)):
+        if hours:
+            candidate.volunteer_logs.append(
+                VolunteerLog(
+                    activity="社区志愿服务",
+                    hours=hours,
+                    served_on=since + timedelta(days=90),
+                    status=status,
+                    reviewed_by_id=organizer.id if status == "approved" else None,
+                )
+            )

@@ -1,0 +1,203 @@
+"""Forms for the facts of a record. Field names are the model's attribute names."""
+
+from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from partyschool.candidates.rules import (
+    EXPERIENCE_LABELS,
+    STAGE_LABELS,
+    VETO_HOLDER_LABELS,
+    DormGrade,
+    Stage,
+    Step,
+)
+from partyschool.web.forms import Form
+
+PUBLICITY_PLACES = ("学区", "学院楼栋", "学院", "所住楼栋")
+DORM_GRADE_LABELS = {
+    DormGrade.OUTSTANDING: "文明寝室（优秀）",
+    DormGrade.GOOD: "良好",
+    DormGrade.PASSING: "合格",
+    DormGrade.DIRTY: "脏乱差",
+}
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(str(value), label) for value, label in labels.items()]
+
+
+def _required(label: str, length: int = 500):
+    return [DataRequired(f"请填写{label}"), Length(max=length)]
+
+
+class ExperienceForm(Form):
+    """Record one of the three experiences (三个经历)."""
+
+    kind = SelectField("经历类型", choices=_choices(EXPERIENCE_LABELS))
+    description = StringField("具体内容", validators=_required("具体内容"))
+    evidence = StringField("佐证材料", validators=_required("佐证材料"))
+    occurred_on = DateField("时间", validators=[InputRequired("请填写日期")])
+    is_verified = BooleanField("已核实")
+
+
+class VetoForm(Form):
+    """Record a veto (否决权) exercised against the candidate."""
+
+    holder = SelectField("否决方", choices=_choices(VETO_HOLDER_LABELS))
+    holder_name = StringField("否决单位或教师", validators=_required("否决单位或教师", 100))
+    reason = TextAreaField("理由", validators=_required("理由"))
+    decided_on = DateField("决定日期", validators=[InputRequired("请填写日期")])
+
+
+class LiftVetoForm(Form):
+    """Lift a veto, with the reason."""
+
+    lifted_on = DateField("撤销日期", validators=[InputRequired("请填写日期")])
+    lift_reason = TextAreaField("撤销理由", validators=_required("撤销理由"))
+
+
+class VolunteerForm(Form):
+    """Log volunteer service (义工)."""
+
+    activity = StringField("服务内容", validators=_required("服务内容", 200))
+    hours = DecimalField(
+        "小时数", places=1, validators=[InputRequired("请填写小时数"), NumberRange(0.5, 24)]
+    )
+    served_on = DateField("服务日期", validators=[InputRequired("请填写日期")])
+
+
+class TrainingForm(Form):
+    """Record a completed party-school training."""
+
+    target_stage = SelectField(
+        "培训类别",
+        choices=_choices({s: f"{STAGE_LABELS[s]}培训" for s in (Stage.ACTIVIST, Stage.CANDIDATE)}),
+    )
+    class_name = StringField("培训班", validators=_required("培训班", 200))
+    completed_on = DateField("结业日期", validators=[InputRequired("请填写日期")])
+    certificate_serial = StringField("结业证书编号", validators=[Optional(), Length(max=64)])
+
+
+class PublicityForm(Form):
+    """Record a publicity period (公示) and its outcome."""
+
+    step = SelectField(
+        "公示事项",
+        choices=_choices({Step.BECOME_PROBATIONARY: "接收预备党员", Step.CONFIRM: "预备党员转正"}),
+    )
+    places = SelectMultipleField(
+        "公示地点",
+        choices=[SelectChoice(p, p) for p in PUBLICITY_PLACES],
+        validators=[DataRequired("请选择公示地点")],
+    )
+    starts_on = DateField("开始日期", validators=[InputRequired("请填写日期")])
+    ends_on = DateField("结束日期", validators=[InputRequired("请填写日期")])
+    objections = TextAreaField("反映的问题", validators=[Optional(), Length(max=2000)])
+    has_unresolved_objection = BooleanField("有未查清的问题")
+    outcome = SelectField(
+        "结果",
+        choices=_choices({"pending": "公示中", "passed": "无异议/已查清", "failed": "未通过"}),
+    )
+
+    def validate_ends_on(self, field):
+        """A period ends after it starts."""
+        if self.starts_on.data and field.data and field.data < self.starts_on.data:
+            raise ValueError("结束日期不能早于开始日期")
+
+
+class TalkForm(Form):
+    """Record a talk (谈话)."""
+
+    talked_on = DateField("谈话日期", validators=[InputRequired("请填写日期")])
+    talker = StringField("谈话人", validators=_required("谈话人", 100))
+    summary = TextAreaField("谈话内容", validators=_required("谈话内容", 5000))
+
+
+class ReviewForm(Form):
+    """Record a political review (政审) or pre-review (预审)."""
+
+    kind = SelectField("类别", choices=_choices({"political": "政治审查", "pre": "预审"}))
+    is_passed = BooleanField("通过")
+    decided_on = DateField("日期", validators=[InputRequired("请填写日期")])
+    note = StringField("说明", validators=[Optional(), Length(max=500)])
+
+
+class ContactForm(Form):
+    """Assign a cultivation contact (培养联系人) or sponsor (入党介绍人)."""
+
+    kind = SelectField("类别", choices=_choices({"contact": "培养联系人", "sponsor": "入党介绍人"}))
+    person_name = StringField("姓名", validators=_required("姓名", 100))
+    assigned_on = DateField("确定日期", validators=[InputRequired("请填写日期")])
+
+
+class OpinionForm(Form):
+    """Record the college's or a teacher's opinion on the studies."""
+
+    source = SelectField(
+        "意见来源", choices=_choices({"college": "学院党组织", "teacher": "任课教师"})
+    )
+    author = StringField("提出人", validators=_required("提出人", 100))
+    content = TextAreaField("意见", validators=_required("意见", 5000))
+    is_favourable = BooleanField("同意", default=True)
+    given_on = DateField("日期", validators=[InputRequired("请填写日期")])
+
+
+class StandingForm(Form):
+    """League recommendation and academic standing, kept on the record itself."""
+
+    is_league_member = BooleanField("共青团员")
+    league_recommended_on = DateField("团组织推优日期", validators=[Optional()])
+    academic_standing = StringField("学业情况", validators=[Optional(), Length(max=500)])
+    is_academic_ok = BooleanField("学习成绩符合要求（学院意见）")
+    is_outstanding_class = BooleanField("所在班级为寝室文明建设先进班级")
+
+
+class DormRatingForm(Form):
+    """Rate a room for a term, or record its rectification."""
+
+    term = StringField("学期", validators=_required("学期", 16), description="如 2025-2026-1")
+    grade = SelectField("评定", choices=_choices(DORM_GRADE_LABELS))
+    rectified_on = DateField("整改完成日期", validators=[Optional()])
+    note = StringField("说明", validators=[Optional(), Length(max=500)])
+
+
+class PromoteForm(Form):
+    """Move the candidate to the next stage."""
+
+    on = DateField("日期", validators=[InputRequired("请填写日期")])
+    override_reason = TextAreaField(
+        "强制变更理由（仅校党校管理员，规则不允许时必填）", validators=[Optional(), Length(max=500)]
+    )
+
+
+class ReviewVolunteerForm(Form):
+    """Approve or reject a logged volunteer activity."""
+
+    decision = SelectField("审核", choices=_choices({"approved": "通过", "rejected": "不通过"}))
+    review_note = StringField("说明", validators=[Optional(), Length(max=500)])
+
+
+class ImportForm(Form):
+    """Upload a roster or a sheet of dormitory ratings."""
+
+    kind = SelectField(
+        "导入内容", choices=_choices({"roster": "学生/发展对象名单", "dorm": "寝室文明评定"})
+    )
+    file = FileField(
+        "文件（XLSX 或 CSV，UTF-8 / GBK）",
+        validators=[
+            FileRequired("请选择文件"),
+            FileAllowed(["xlsx", "csv"], "只支持 XLSX 或 CSV 文件"),
+            FileSize(5 * 1024 * 1024, message="文件不能超过 5 MB"),
+        ],
+    )

@@ -1,0 +1,259 @@
+"""The development record (发展党员档案) of each candidate, as the organizers keep it."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from partyschool.accounts.models import User
+from partyschool.audit import Audited
+from partyschool.candidates.rules import (
+    DormGrade,
+    ExperienceKind,
+    Level,
+    PublicityOutcome,
+    Stage,
+    Step,
+    VetoHolder,
+)
+from partyschool.extensions import db, enum_column, utcnow
+from partyschool.organization.models import College, District, PartyBranch, PartySchool, Room
+
+
+class ContactKind(StrEnum):
+    """A cultivation contact (培养联系人) or a sponsor (入党介绍人)."""
+
+    CONTACT = "contact"
+    SPONSOR = "sponsor"
+
+
+class OpinionSource(StrEnum):
+    """Who gave an opinion on a candidate's studies."""
+
+    COLLEGE = "college"
+    TEACHER = "teacher"
+
+
+class ReviewKind(StrEnum):
+    """Political review (政审) or the higher organization's pre-review (预审)."""
+
+    POLITICAL = "political"
+    PRE = "pre"
+
+
+class VolunteerStatus(StrEnum):
+    """Where a logged volunteer activity stands."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Candidate(Audited, db.Model):
+    """A student on the development pipeline and the facts the rules read."""
+
+    __tablename__ = "candidates"
+    __table_args__ = (Index("ix_candidates_school_stage", "party_school_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_no: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    party_school_id: Mapped[int] = mapped_column(ForeignKey("party_schools.id"))
+    level: Mapped[Level] = mapped_column(enum_column(Level))
+    college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id"))
+    major: Mapped[str] = mapped_column(String(100), default="")
+    class_name: Mapped[str] = mapped_column(String(100), default="", index=True)
+    grade: Mapped[int | None]
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"), index=True)
+    party_branch_id: Mapped[int | None] = mapped_column(ForeignKey("party_branches.id"))
+    # The latest entry of the stage history, kept here so lists can filter by stage in SQL.
+    stage: Mapped[Stage] = mapped_column(enum_column(Stage))
+    is_league_member: Mapped[bool] = mapped_column(default=False)
+    league_recommended_on: Mapped[date | None]
+    academic_standing: Mapped[str] = mapped_column(String(500), default="")
+    is_academic_ok: Mapped[bool] = mapped_column(default=True)
+    is_outstanding_class: Mapped[bool] = mapped_column(default=False)
+    # Eligibility as last evaluated, for filtering long lists; pages show it computed afresh.
+    evaluated_on: Mapped[date | None]
+    next_step: Mapped[Step | None] = mapped_column(enum_column(Step))
+    is_blocked: Mapped[bool] = mapped_column(default=False, index=True)
+    blocking_summary: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+    party_school: Mapped[PartySchool] = relationship()
+    college: Mapped[College | None] = relationship()
+    district: Mapped[District | None] = relationship()
+    room: Mapped[Room | None] = relationship()
+    party_branch: Mapped[PartyBranch | None] = relationship()
+    stage_changes: Mapped[list["StageChange"]] = relationship(
+        order_by="StageChange.entered_on", cascade="all, delete-orphan"
+    )
+    contacts: Mapped[list["Contact"]] = relationship(cascade="all, delete-orphan")
+    opinions: Mapped[list["Opinion"]] = relationship(cascade="all, delete-orphan")
+    experiences: Mapped[list["Experience"]] = relationship(cascade="all, delete-orphan")
+    vetoes: Mapped[list["Veto"]] = relationship(cascade="all, delete-orphan")
+    volunteer_logs: Mapped[list["VolunteerLog"]] = relationship(
+        order_by="VolunteerLog.served_on", cascade="all, delete-orphan"
+    )
+    trainings: Mapped[list["TrainingRecord"]] = relationship(cascade="all, delete-orphan")
+    publicity_notices: Mapped[list["PublicityNotice"]] = relationship(cascade="all, delete-orphan")
+    talks: Mapped[list["Talk"]] = relationship(cascade="all, delete-orphan")
+    reviews: Mapped[list["Review"]] = relationship(cascade="all, delete-orphan")
+
+    def audit_candidate_id(self) -> int | None:
+        """A candidate's own changes belong to its timeline."""
+        return self.id
+
+
+class _Fact(Audited):
+    """A fact of one candidate's record, dated and attributed to whoever recorded it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StageChange(_Fact, db.Model):
+    """Entering a stage, on a date, by an organizer's decision (or an audited override)."""
+
+    __tablename__ = "stage_changes"
+
+    stage: Mapped[Stage] = mapped_column(enum_column(Stage))
+    entered_on: Mapped[date]
+    override_reason: Mapped[str | None] = mapped_column(String(500))
+
+    recorded_by: Mapped[User | None] = relationship()
+
+
+class Contact(_Fact, db.Model):
+    """A cultivation contact (培养联系人) or sponsor (入党介绍人) of the candidate."""
+
+    __tablename__ = "contacts"
+
+    kind: Mapped[ContactKind] = mapped_column(enum_column(ContactKind))
+    person_name: Mapped[str] = mapped_column(String(100))
+    assigned_on: Mapped[date]
+
+
+class Opinion(_Fact, db.Model):
+    """The college party organization's or a course teacher's opinion on the studies."""
+
+    __tablename__ = "opinions"
+
+    source: Mapped[OpinionSource] = mapped_column(enum_column(OpinionSource))
+    author: Mapped[str] = mapped_column(String(100))
+    content: Mapped[str] = mapped_column(Text)
+    is_favourable: Mapped[bool] = mapped_column(default=True)
+    given_on: Mapped[date]
+
+
+class Experience(_Fact, db.Model):
+    """One of the three experiences (三个经历), with its evidence."""
+
+    __tablename__ = "experiences"
+
+    kind: Mapped[ExperienceKind] = mapped_column(enum_column(ExperienceKind))
+    description: Mapped[str] = mapped_column(String(500))
+    evidence: Mapped[str] = mapped_column(String(500), default="")
+    occurred_on: Mapped[date]
+    is_verified: Mapped[bool] = mapped_column(default=False)
+
+
+class DormRating(Audited, db.Model):
+    """A room's dormitory civilization rating (寝室文明) for one term."""
+
+    __tablename__ = "dorm_ratings"
+    __table_args__ = (UniqueConstraint("room_id", "term"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    term: Mapped[str] = mapped_column(String(16))
+    grade: Mapped[DormGrade] = mapped_column(enum_column(DormGrade))
+    rectified_on: Mapped[date | None]
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+    room: Mapped[Room] = relationship()
+
+
+class Veto(_Fact, db.Model):
+    """A veto (否决权) exercised against the candidate; it binds until lifted."""
+
+    __tablename__ = "vetoes"
+
+    holder: Mapped[VetoHolder] = mapped_column(enum_column(VetoHolder))
+    holder_name: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(500))
+    decided_on: Mapped[date]
+    lifted_on: Mapped[date | None]
+    lift_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class VolunteerLog(_Fact, db.Model):
+    """Volunteer service the candidate logged (义工), counted once an organizer approves it."""
+
+    __tablename__ = "volunteer_logs"
+
+    activity: Mapped[str] = mapped_column(String(200))
+    hours: Mapped[Decimal] = mapped_column(Numeric(6, 1))
+    served_on: Mapped[date]
+    status: Mapped[VolunteerStatus] = mapped_column(
+        enum_column(VolunteerStatus), default=VolunteerStatus.PENDING
+    )
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class TrainingRecord(_Fact, db.Model):
+    """A completed party-school training class, with its certificate serial."""
+
+    __tablename__ = "training_records"
+
+    target_stage: Mapped[Stage] = mapped_column(enum_column(Stage))
+    class_name: Mapped[str] = mapped_column(String(200))
+    completed_on: Mapped[date]
+    certificate_serial: Mapped[str] = mapped_column(String(64), default="")
+
+
+class PublicityNotice(_Fact, db.Model):
+    """A publicity period (公示) for development or confirmation, in its places."""
+
+    __tablename__ = "publicity_notices"
+
+    step: Mapped[Step] = mapped_column(enum_column(Step))
+    places: Mapped[list[str]] = mapped_column(JSON)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    objections: Mapped[str] = mapped_column(Text, default="")
+    has_unresolved_objection: Mapped[bool] = mapped_column(default=False)
+    outcome: Mapped[PublicityOutcome] = mapped_column(
+        enum_column(PublicityOutcome), default=PublicityOutcome.PENDING
+    )
+
+
+class Talk(_Fact, db.Model):
+    """A talk with the candidate (谈话), such as the one before admission."""
+
+    __tablename__ = "talks"
+
+    talked_on: Mapped[date]
+    talker: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(Text)
+
+
+class Review(_Fact, db.Model):
+    """A political review (政审) or pre-review (预审) and its conclusion."""
+
+    __tablename__ = "reviews"
+
+    kind: Mapped[ReviewKind] = mapped_column(enum_column(ReviewKind))
+    is_passed: Mapped[bool]
+    decided_on: Mapped[date]
+    note: Mapped[str] = mapped_column(String(500), default="")
