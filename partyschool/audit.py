@@ -47,6 +47,9 @@ class AuditEvent(db.Model):
 class Audited:
     """Mixin: every insert, update and delete of this model is written to the audit trail."""
 
+    # Columns derived from others (caches): their changes are not facts worth a trail entry.
+    audit_ignores: frozenset[str] = frozenset()
+
     def audit_candidate_id(self) -> int | None:
         """The candidate whose record this row belongs to."""
         return getattr(self, "candidate_id", None)
@@ -80,10 +83,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _values(obj, attribute: str) -> dict:
+def _columns(obj):
     state = inspect(obj)
+    return state, [c for c in state.mapper.column_attrs if c.key not in obj.audit_ignores]
+
+
+def _values(obj, attribute: str) -> dict:
+    state, columns = _columns(obj)
     values = {}
-    for column in state.mapper.column_attrs:
+    for column in columns:
         history = state.attrs[column.key].history
         if attribute == "before":
             old = history.deleted or history.unchanged
@@ -95,9 +103,9 @@ def _values(obj, attribute: str) -> dict:
 
 
 def _changed(obj) -> tuple[dict, dict]:
-    state = inspect(obj)
+    state, columns = _columns(obj)
     before, after = {}, {}
-    for column in state.mapper.column_attrs:
+    for column in columns:
         history = state.attrs[column.key].history
         if history.has_changes():
             before[column.key] = _plain(history.deleted[0]) if history.deleted else None

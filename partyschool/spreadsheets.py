@@ -33,9 +33,10 @@ MAX_COMPRESSION_RATIO = 100
 # Entries smaller than this cannot hurt whatever their ratio (an empty sheet compresses well).
 RATIO_CHECK_MIN_BYTES = 64 * 1024
 MAX_ROWS = 20_000
+# The last row number read, blank rows included: a tiny sheet naming row 1,000,000 would
+# otherwise make openpyxl produce a million empty rows.
+MAX_ROW_NUMBER = 50_000
 MAX_COLUMNS = 100
-# Excel's own last row; a sheet claiming rows beyond it is forged.
-EXCEL_MAX_ROW = 1_048_576
 
 # Cells starting with these are formulas to Excel and LibreOffice (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -124,6 +125,10 @@ def _table(rows: Iterator[tuple[int, list[str]]]) -> Table:
 
     table = Table(headers=headers)
     for number, cells in rows:
+        if number > MAX_ROW_NUMBER:
+            raise SpreadsheetError(
+                f"表格超过 {MAX_ROW_NUMBER} 行（含空行），请删除多余的空行或拆分文件"
+            )
         if not any(cells):
             continue
         if len(table.rows) >= MAX_ROWS:
@@ -222,8 +227,6 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
                 sheet = workbook.worksheets[0]
                 rows = sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True)
                 for number, values in enumerate(rows, start=1):
-                    if number > EXCEL_MAX_ROW:
-                        raise SpreadsheetError("工作表的行号超出 Excel 的范围，文件已损坏")
                     cells = [_cell_text(value) for value in values]
                     yield number, _checked_columns(cells, number)
             finally:

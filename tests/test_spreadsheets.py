@@ -244,6 +244,20 @@ def test_the_default_row_limit_holds_for_a_real_file():
     _refused(data, "a.csv", f"最多导入 {spreadsheets.MAX_ROWS} 行")
 
 
+def test_a_sheet_naming_a_far_away_row_is_refused_quickly():
+    far = spreadsheets.MAX_ROW_NUMBER + 1
+    sheet = (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}"><sheetData>'
+        '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+        f'<row r="{far}"><c r="A{far}" t="s"><v>1</v></c></row></sheetData></worksheet>'
+    ).encode()
+    data = _replace_entry(_excel_like(["a", "b"]), "xl/worksheets/sheet1.xml", sheet)
+    started = time.perf_counter()
+    _refused(data, "far.xlsx", f"超过 {spreadsheets.MAX_ROW_NUMBER} 行（含空行）")
+    assert time.perf_counter() - started < 2
+    _refused(b"a\n" + b"\n" * far + b"1\n", "far.csv", "含空行")
+
+
 def test_too_many_columns_are_refused():
     header = ",".join(f"c{i}" for i in range(spreadsheets.MAX_COLUMNS + 1))
     _refused(f"{header}\n1\n".encode(), "a.csv", f"最多 {spreadsheets.MAX_COLUMNS} 列")

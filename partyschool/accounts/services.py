@@ -20,6 +20,9 @@ from partyschool.organization.models import PartySchool
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both cases take the same time.
 _DUMMY_HASH = _hasher.hash("not-a-password")
+# Stored instead of a hash for accounts made without a password (imported students): no
+# password verifies against it until an administrator sets one.
+UNUSABLE_PASSWORD = "!unusable"  # noqa: S105 - a marker, not a password
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 MIN_PASSWORD_LENGTH = 8
 
@@ -66,22 +69,27 @@ def create_user(
     session: Session,
     *,
     username: str,
-    password: str,
+    password: str | None,
     role: Role,
     school: PartySchool,
     display_name: str | None = None,
 ) -> User:
-    """Create an account after checking its name, password and scope."""
+    """Create an account after checking its name, password and scope.
+
+    Without a password the account cannot sign in until an administrator sets one; this is
+    how imports create hundreds of accounts without hashing hundreds of random passwords.
+    """
     if not USERNAME_PATTERN.match(username):
         raise AccountError("用户名只能包含字母、数字、下划线、点和连字符，长度 3–64")
     if session.scalar(select(User.id).where(User.username == username)):
         raise AccountError(f"用户名 {username} 已存在")
-    check_password(password)
+    if password is not None:
+        check_password(password)
     check_scope(role, school)
     user = User(
         username=username,
         display_name=display_name or username,
-        password_hash=hash_password(password),
+        password_hash=UNUSABLE_PASSWORD if password is None else hash_password(password),
         role=role,
         party_school=school,
     )

@@ -7,7 +7,6 @@ the caller commits and then refreshes the eligibility of ``candidate_ids``.
 """
 
 import re
-import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -526,7 +525,7 @@ def _new_account(session: Session, record: _RosterRow, school: PartySchool) -> U
         return create_user(
             session,
             username=record.student_no,
-            password=secrets.token_urlsafe(24),
+            password=None,
             role=Role.ACTIVIST,
             school=school,
             display_name=record.name,

@@ -105,6 +105,8 @@ class Candidate(Audited, db.Model):
     talks: Mapped[list["Talk"]] = relationship(cascade="all, delete-orphan")
     reviews: Mapped[list["Review"]] = relationship(cascade="all, delete-orphan")
 
+    audit_ignores = frozenset({"evaluated_on", "next_step", "is_blocked", "blocking_summary"})
+
     def audit_candidate_id(self) -> int | None:
         """A candidate's own changes belong to its timeline."""
         return self.id

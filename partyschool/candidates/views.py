@@ -319,7 +319,8 @@ def import_page():
                 today=today(),
             )
             if result.ok:
-                services.refresh_where(db.session, imports.affected(result), today())
+                affected = select(Candidate).where(Candidate.id.in_(result.candidate_ids))
+                services.refresh_where(db.session, affected, today())
                 db.session.commit()
                 flash(f"导入成功：新增 {result.created} 条，更新 {result.updated} 条", "info")
                 return redirect(url_for("candidates.index"))

@@ -116,3 +116,16 @@ def test_password_change_needs_current_password(client, activist):
     )
     assert response.status_code == 200
     assert "当前密码不正确" in response.get_data(as_text=True)
+
+
+def test_account_without_password_cannot_sign_in_until_one_is_set(client, session):
+    from partyschool.accounts import services
+
+    user = make_user(session, Role.ACTIVIST, username="imported", password=None)
+    session.commit()
+    assert user.password_hash == services.UNUSABLE_PASSWORD
+    for attempt in ("", "!unusable", "correct-horse-42"):
+        assert client.login("imported", attempt).status_code == 200
+    services.set_password(user, "now-usable-1")
+    session.commit()
+    assert client.login("imported", "now-usable-1").status_code == 302

@@ -13,7 +13,7 @@ from partyschool.accounts.models import Role
 from partyschool.candidates.models import PublicityNotice
 from partyschool.candidates.rules import PublicityOutcome, Stage, Step
 from partyschool.extensions import db, today
-from tests.factories import make_branch_school, make_candidate, make_user
+from tests.factories import make_branch_school, make_candidate, make_user, reread
 
 
 @pytest.fixture
@@ -142,3 +142,64 @@ def test_activist_sees_only_their_own_record_through_the_api(client, demo_data, 
     assert own.status_code == 200 and own.get_json()["stage"] == Stage.ACTIVIST
     assert client.get("/api/v1/candidates/2022010103", headers=bearer).status_code == 404
     assert client.get("/api/v1/candidates", headers=bearer).status_code == 403
+
+
+ROSTER = (
+    "学号,姓名,学院,专业,班级,年级,层次,学区,楼栋,寝室,阶段,阶段日期,共青团员\n"
+    "2025019901,𠮷䶮,计算机与人工智能学院,计算机,计科2501,2025,本专科,第一学区,北区1号楼,102,"
+    "入党申请人,2025-10-01,是\n"
+    "2025019902,新同学,没有这个学院,计算机,计科2501,2025,本专科,第一学区,北区1号楼,102,"
+    "入党申请人,2025-10-01,是\n"
+)
+
+
+def _upload(client, kind: str, content: bytes, name: str):
+    data = {"kind": kind, "file": (io.BytesIO(content), name)}
+    return client.post("/candidates/import", data, content_type="multipart/form-data")
+
+
+def test_import_page_refuses_a_file_with_one_bad_row_and_imports_a_good_one(organizer, session):
+    from sqlalchemy import func, select
+
+    from partyschool.accounts.models import User
+    from partyschool.candidates.models import Candidate
+
+    before = session.scalar(select(func.count(Candidate.id)))
+    response = _upload(organizer, "roster", ROSTER.encode("utf-8-sig"), "名单.csv")
+    text = response.get_data(as_text=True)
+    assert "未导入任何数据" in text and "没有这个学院" in text and "学院" in text
+    assert session.scalar(select(func.count(Candidate.id))) == before
+    good = "\n".join(ROSTER.splitlines()[:2]) + "\n"
+    response = _upload(organizer, "roster", good.encode("gb18030"), "名单.csv")
+    assert response.status_code == 302
+    reread(session)
+    imported = session.scalar(select(Candidate).where(Candidate.student_no == "2025019901"))
+    assert imported.name == "𠮷䶮" and imported.stage is Stage.APPLICANT
+    # Room 102 is the demo's 脏乱差 room: the import refreshed the newcomer's standing.
+    assert imported.next_step == "become_activist" and "脏乱差" in imported.blocking_summary
+    account = session.scalar(select(User).where(User.username == "2025019901"))
+    assert account.role is Role.ACTIVIST and imported.user_id == account.id
+
+
+def test_dorm_import_blocks_the_rooms_members(organizer, session):
+    from sqlalchemy import select
+
+    from partyschool.candidates.models import Candidate
+
+    sheet = "楼栋,寝室,学期,评定,整改完成日期,说明\n北区2号楼,101,2026-2027-1,脏乱差,,检查不合格\n"
+    response = _upload(organizer, "dorm", sheet.encode(), "评定.csv")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    reread(session)
+    qian = session.scalar(select(Candidate).where(Candidate.student_no == "2022010105"))
+    assert "脏乱差" in qian.blocking_summary and "否决权" in qian.blocking_summary
+
+
+def test_import_refuses_a_zip_bomb_with_a_message(organizer):
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bomb:
+        bomb.writestr("xl/worksheets/sheet1.xml", b"0" * 30_000_000)
+    response = _upload(organizer, "roster", buffer.getvalue(), "bomb.xlsx")
+    assert response.status_code == 200
+    assert "压缩" in response.get_data(as_text=True)
