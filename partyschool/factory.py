@@ -5,6 +5,9 @@ from pathlib import Path
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from courses import api as courses_api
+from courses import authoring_views, report_views, study_views
+from courses import views as courses_views
 from partyschool import access, config
 from partyschool import cli as top_cli
 from partyschool.accounts import cli as accounts_cli
@@ -28,6 +31,11 @@ BLUEPRINTS = (
     candidates_views.bp,
     candidates_views.own,
     candidates_api.bp,
+    courses_views.bp,
+    courses_api.bp,
+    study_views.bp,
+    authoring_views.bp,
+    report_views.bp,
 )
 
 

@@ -82,3 +82,78 @@ def reread(session: Session) -> Session:
     session.rollback()
     session.expire_all()
     return session
+
+
+def make_course(session: Session, school: PartySchool | None = None, **overrides):
+    """A course with two lessons."""
+    from decimal import Decimal
+
+    from courses.models import Course, Lesson
+    from partyschool.candidates.rules import Stage
+
+    n = next(_counter)
+    values = {
+        "title": f"课程{n}",
+        "target_stage": Stage.ACTIVIST,
+        "required_hours": Decimal(24),
+        "description": "",
+    }
+    course = Course(party_school=school or make_branch_school(session), **(values | overrides))
+    for position in (1, 2):
+        course.lessons.append(
+            Lesson(position=position, title=f"第{position}课", body="正文", required_minutes=45)
+        )
+    session.add(course)
+    session.flush()
+    return course
+
+
+def make_class(session: Session, course=None, **overrides):
+    """A training class of a course, open for enrolment today, with one offline lecture."""
+    import secrets
+    from datetime import datetime, time, timedelta
+    from decimal import Decimal
+
+    from courses.models import Lecture, TrainingClass
+    from partyschool.extensions import BEIJING, today
+
+    course = course or make_course(session)
+    on = today()
+    values = {
+        "course": course,
+        "party_school": course.party_school,
+        "name": "入党积极分子培训班",
+        "number": next(_counter),
+        "starts_on": on,
+        "ends_on": on + timedelta(days=30),
+        "capacity": 30,
+        "enrol_opens_on": on - timedelta(days=7),
+        "enrol_closes_on": on + timedelta(days=7),
+    }
+    training_class = TrainingClass(**(values | overrides))
+    training_class.lectures.append(
+        Lecture(
+            title="党的基本知识",
+            starts_at=datetime.combine(on, time(14), BEIJING),
+            place="党员之家",
+            hours=Decimal(2),
+            sign_in_secret=secrets.token_hex(16),
+        )
+    )
+    session.add(training_class)
+    session.flush()
+    return training_class
+
+
+def make_enrolment(session: Session, training_class, candidate=None, **overrides):
+    """An enrolment of a candidate (of the class's school) in a class, approved by default."""
+    from courses.models import Enrolment, EnrolmentStatus
+
+    candidate = candidate or make_candidate(session, training_class.party_school)
+    values = {"status": EnrolmentStatus.APPROVED}
+    enrolment = Enrolment(
+        training_class=training_class, candidate=candidate, **(values | overrides)
+    )
+    session.add(enrolment)
+    session.flush()
+    return enrolment

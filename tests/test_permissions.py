@@ -14,13 +14,23 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from courses.models import Attachment, Enrolment, ReadingReport, TrainingClass
 from partyschool.access import rule_for
 from partyschool.accounts.models import Role, User
 from partyschool.candidates.models import Candidate, Veto, VolunteerLog
 from partyschool.candidates.rules import VetoHolder
 from partyschool.extensions import today
 from partyschool.organization.models import Building, PartySchool, Room, SchoolKind
-from tests.factories import make_branch_school, make_candidate, make_user, reread, school_level
+from tests.factories import (
+    make_branch_school,
+    make_candidate,
+    make_class,
+    make_course,
+    make_enrolment,
+    make_user,
+    reread,
+    school_level,
+)
 
 MARKER = "甲校机密"
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
@@ -37,6 +47,10 @@ class World:
     school_admin: User
     candidate_a: Candidate
     room_a: Room
+    class_a: TrainingClass
+    enrolment_a: Enrolment
+    report_a: ReadingReport
+    attachment_a: Attachment
 
 
 @pytest.fixture
@@ -61,8 +75,32 @@ def world(session) -> World:
     candidate_a.volunteer_logs.append(
         VolunteerLog(activity=MARKER, hours=Decimal(2), served_on=today())
     )
+    course_a = make_course(session, school_a, title=f"{MARKER}课程")
+    class_a = make_class(session, course_a, name=f"{MARKER}培训班")
+    enrolment_a = make_enrolment(session, class_a, candidate_a)
+    report_a = ReadingReport(enrolment=enrolment_a, text=MARKER * 10, signature=[])
+    attachment_a = Attachment(
+        original_name=f"{MARKER}.pdf",
+        stored_name="a" * 32 + ".pdf",
+        content_type="application/pdf",
+        size=10,
+    )
+    course_a.lessons[0].attachments.append(attachment_a)
+    session.add(report_a)
     session.commit()
-    return World(school_a, school_b, users_a, users_b, admin, candidate_a, room_a)
+    return World(
+        school_a,
+        school_b,
+        users_a,
+        users_b,
+        admin,
+        candidate_a,
+        room_a,
+        class_a,
+        enrolment_a,
+        report_a,
+        attachment_a,
+    )
 
 
 # URL parameter name -> the id of a record that belongs to branch school A.
@@ -76,6 +114,13 @@ FOREIGN_IDS = {
     "veto_id": lambda w: w.candidate_a.vetoes[0].id,
     "log_id": lambda w: w.candidate_a.volunteer_logs[0].id,
     "room_id": lambda w: w.room_a.id,
+    "course_id": lambda w: w.class_a.course_id,
+    "lesson_id": lambda w: w.class_a.course.lessons[0].id,
+    "class_id": lambda w: w.class_a.id,
+    "lecture_id": lambda w: w.class_a.lectures[0].id,
+    "enrolment_id": lambda w: w.enrolment_a.id,
+    "report_id": lambda w: w.report_a.id,
+    "attachment_id": lambda w: w.attachment_a.id,
 }
 
 
