@@ -62,5 +62,7 @@ def from_environment(instance_path: Path) -> dict:
         "SQLITE_BUSY_TIMEOUT_MS": 30_000,
         # A built-in rule set id ("wzu", "swjtu-2004") or the path of a JSON rule set file.
         "ELIGIBILITY_RULESET": os.environ.get("ELIGIBILITY_RULESET", "wzu"),
-        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        # Uploaded lesson videos and attachments, stored under generated names.
+        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance_path / "uploads")),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "200")) * 1024 * 1024,
     }
