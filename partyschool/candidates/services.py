@@ -152,6 +152,12 @@ def assess(session: Session, candidates: Sequence[Candidate], today: date) -> li
     ]
 
 
+def decide_step(session: Session, candidate: Candidate, step: Step, today: date) -> Decision:
+    """The engine's decision on one step, whatever the candidate's stage (wrong stage: a reason)."""
+    ratings = ratings_by_room(session, [candidate.room_id])[candidate.room_id]
+    return rules.evaluate_step(facts_for(candidate, ratings), ruleset(), step, today)
+
+
 def load(session: Session, stmt: Select) -> list[Candidate]:
     """Candidates of a query with everything the rules read."""
     return list(session.scalars(stmt.options(*RECORD_OPTIONS)))
