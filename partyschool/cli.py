@@ -3,10 +3,18 @@
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from courses import demo as course_demo
 from partyschool import demo
 from partyschool.accounts.models import User
-from partyschool.extensions import db
+from partyschool.extensions import db, today
+
+
+def seed_everything(session: Session) -> None:
+    """The demo data of every package, the core's first."""
+    schools, users = demo.seed(session)
+    course_demo.seed(session, schools, users, today())
 
 
 @click.command("seed-demo")
@@ -17,7 +25,7 @@ def seed_demo(if_empty: bool):
     if if_empty and db.session.scalar(select(func.count(User.id))):
         click.echo("database already has data; demo data not loaded")
         return
-    demo.seed(db.session)
+    seed_everything(db.session)
     db.session.commit()
     click.echo(f"demo data loaded; every demo account's password is {demo.DEMO_PASSWORD}")
 

@@ -130,9 +130,9 @@ def seed_accounts(session: Session, schools: dict[str, PartySchool]) -> dict[str
     return users
 
 
-def seed(session: Session) -> dict[str, User]:
+def seed(session: Session) -> tuple[dict[str, PartySchool], dict[str, User]]:
     """All demo data of the core: organization, accounts, candidates' records."""
     schools = seed_organization(session)
     users = seed_accounts(session, schools)
     candidate_demo.seed(session, schools, users, today())
-    return users
+    return schools, users

@@ -10,8 +10,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from partyschool import demo
 from partyschool.accounts import services as account_services
+from partyschool.cli import seed_everything
 from partyschool.extensions import db, limiter
 from partyschool.factory import create_app
 from tests.factories import PASSWORD
@@ -130,5 +130,5 @@ def token(client):
 def demo_data(app, session):
     """The demo data of `flask seed-demo`, committed."""
     with app.app_context():  # the rules engine reads the configured rule set
-        demo.seed(session)
+        seed_everything(session)
     session.commit()

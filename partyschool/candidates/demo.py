@@ -53,7 +53,7 @@ CASES = (
         "计科2301",
         ("北区1号楼", "101"),
         Stage.ACTIVIST,
-        410,
+        200,
         {"user": "activist", "experiences": (ExperienceKind.VOLUNTEER,), "league": True},
     ),
     (

@@ -128,6 +128,7 @@ def test_api_eligibility_gives_every_reason(client, demo_data, token):
     assert not become["eligible"]
     rules = {r["rule"] for r in become["reasons"] if r["blocking"]}
     assert rules == {
+        "national.activist_one_year",
         "national.activist_training",
         "seed000.experience_summer_practice",
         "seed000.experience_class_contribution",
