@@ -1,0 +1,489 @@
+"""Course authoring: sanitized lesson text, checked uploads, the course library and its copies.
+
+Services take the session first and only flush; the request commits. Files are written before
+the commit (a failed commit leaves an orphan file, which is harmless) and removed only after
+it (`remove_files`), so a row never points at a file that is gone.
+"""
+
+import logging
+import os
+import secrets
+import shutil
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+import nh3
+from flask import current_app
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session, contains_eager, selectinload
+
+from courses.models import Attachment, Course, Enrolment, EnrolmentStatus, Lesson, TrainingClass
+from partyschool.access import can_see_school
+from partyschool.accounts.models import STAFF_ROLES, Role, User
+from partyschool.candidates.models import Candidate
+from partyschool.candidates.rules import Stage
+from partyschool.organization.models import PartySchool
+
+log = logging.getLogger(__name__)
+
+AUTHOR_ROLES = frozenset({Role.INSTRUCTOR, Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN})
+# National practice: activist and development-candidate training lasts at least 24 study hours.
+MIN_TRAINING_HOURS = Decimal(24)
+HOURS_CHECKED_STAGES = frozenset({Stage.ACTIVIST, Stage.CANDIDATE})
+CHUNK = 64 * 1024
+HEAD = 4096  # bytes read to recognise a file type
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+
+_markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+
+ALLOWED_TAGS = frozenset(
+    {
+        *("p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code"),
+        *("strong", "em", "b", "i", "u", "s", "del", "sub", "sup", "mark", "small"),
+        *("ul", "ol", "li", "dl", "dt", "dd", "a", "img"),
+        *("table", "thead", "tbody", "tr", "th", "td", "caption"),
+    }
+)
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "ol": {"start"},
+    "th": {"style", "colspan", "rowspan"},
+    "td": {"style", "colspan", "rowspan"},
+}
+# Removed together with everything inside them, not just the tags.
+REMOVED_WITH_CONTENT = frozenset(
+    {"script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math"}
+)
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Lesson Markdown as HTML safe to embed: no scripts, event handlers, iframes or js: links."""
+    html = _markdown.render(text or "")
+    clean = nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(REMOVED_WITH_CONTENT),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes={"http", "https", "mailto"},
+        filter_style_properties={"text-align"},
+        link_rel="noopener noreferrer",
+    )
+    return Markup(clean)  # noqa: S704 - sanitized by nh3 just above
+
+
+# --- Who may do what --------------------------------------------------------------------------
+
+
+def is_library(course: Course) -> bool:
+    """True for a course of the school level, i.e. of the course library (课程库)."""
+    return course.party_school.is_school_level
+
+
+def can_view_course(user: User, course: Course) -> bool:
+    """Staff see the courses of their scope, and everyone's staff see the school library."""
+    return user.role in STAFF_ROLES and (
+        can_see_school(user, course.party_school_id) or is_library(course)
+    )
+
+
+def can_edit_course(user: User, course: Course) -> bool:
+    """Authors edit the courses of their own party school (the school level: every course)."""
+    return user.role in AUTHOR_ROLES and can_see_school(user, course.party_school_id)
+
+
+def may_download(session: Session, user: User, course: Course) -> bool:
+    """Staff who see the course, or a trainee approved into a class of this course."""
+    if user.role is not Role.ACTIVIST:
+        return can_view_course(user, course)
+    approved = (
+        select(Enrolment.id)
+        .join(Enrolment.training_class)
+        .join(Enrolment.candidate)
+        .where(
+            TrainingClass.course_id == course.id,
+            Candidate.user_id == user.id,
+            Enrolment.status == EnrolmentStatus.APPROVED,
+        )
+        .limit(1)
+    )
+    return session.scalar(approved) is not None
+
+
+def hours_warning(course: Course) -> str | None:
+    """A reminder when activist or candidate training has fewer than 24 study hours."""
+    if course.target_stage in HOURS_CHECKED_STAGES and course.required_hours < MIN_TRAINING_HOURS:
+        return (
+            f"按照有关规定，入党积极分子和发展对象培训一般不少于3天或{MIN_TRAINING_HOURS}学时；"
+            f"本课程为 {course.required_hours} 学时，请确认。"
+        )
+    return None
+
+
+def visible_courses(session: Session, user: User) -> tuple[list[Course], list[Course]]:
+    """The courses of the user's scope (branch courses) and the school library, each sorted."""
+    library = select(Course).join(Course.party_school).where(PartySchool.parent_id.is_(None))
+    own = select(Course).join(Course.party_school).where(PartySchool.parent_id.is_not(None))
+    if not user.has_school_scope:
+        own = own.where(Course.party_school_id == user.party_school_id)
+    order = (PartySchool.id, Course.created_at.desc(), Course.id.desc())
+    loads = (selectinload(Course.lessons), contains_eager(Course.party_school))
+    return (
+        list(session.scalars(own.options(*loads).order_by(*order))),
+        list(session.scalars(library.options(*loads).order_by(*order))),
+    )
+
+
+# --- Uploads ----------------------------------------------------------------------------------
+
+
+class UploadError(ValueError):
+    """An upload refused, with the reason in Chinese; nothing was stored."""
+
+
+@dataclass(frozen=True)
+class FileType:
+    """An accepted file type: the Content-Type we send and how its content must begin."""
+
+    name: str
+    content_type: str
+    magic: bytes
+    offset: int = 0
+    # Office Open XML: the folder the zip must hold (word/, ppt/, xl/).
+    ooxml_folder: str | None = None
+    # Bytes that must also appear in the head (WebM's DocType, distinguishing it from MKV).
+    marker: bytes | None = None
+
+
+_ZIP = b"PK\x03\x04"
+_OOXML = "application/vnd.openxmlformats-officedocument."
+
+
+@dataclass(frozen=True)
+class UploadRule:
+    """What one kind of upload accepts: types by extension, and the largest size."""
+
+    label: str
+    types: Mapping[str, FileType]
+    max_bytes: int
+
+    def allowed(self) -> str:
+        """The accepted extensions, for messages."""
+        return "、".join(ext.upper() for ext in self.types if ext != "jpeg")
+
+
+PDF = FileType("PDF", "application/pdf", b"%PDF-")
+JPG = FileType("JPG", "image/jpeg", b"\xff\xd8\xff")
+ATTACHMENTS = UploadRule(
+    "附件",
+    {
+        "pdf": PDF,
+        "docx": FileType("DOCX", _OOXML + "wordprocessingml.document", _ZIP, ooxml_folder="word/"),
+        "pptx": FileType("PPTX", _OOXML + "presentationml.presentation", _ZIP, ooxml_folder="ppt/"),
+        "xlsx": FileType("XLSX", _OOXML + "spreadsheetml.sheet", _ZIP, ooxml_folder="xl/"),
+        "png": FileType("PNG", "image/png", b"\x89PNG\r\n\x1a\n"),
+        "jpg": JPG,
+        "jpeg": JPG,
+    },
+    20 * 1024 * 1024,
+)
+VIDEOS = UploadRule(
+    "视频",
+    {
+        "mp4": FileType("MP4", "video/mp4", b"ftyp", offset=4),
+        "webm": FileType("WebM", "video/webm", b"\x1a\x45\xdf\xa3", marker=b"webm"),
+    },
+    200 * 1024 * 1024,
+)
+CONTENT_TYPES = {
+    ext: t.content_type for rule in (ATTACHMENTS, VIDEOS) for ext, t in rule.types.items()
+}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """An accepted upload: its generated name in the upload folder, and what the user sent."""
+
+    stored_name: str
+    original_name: str
+    content_type: str
+    size: int
+
+
+def upload_folder() -> Path:
+    """The configured upload folder, created on first use."""
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def clean_filename(name: str | None) -> str:
+    """The user's file name without any path and control characters, at most 200 characters."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip() or "file"
+    if len(name) > 200:
+        suffix = PurePosixPath(name).suffix[:20]
+        name = name[: 200 - len(suffix)] + suffix
+    return name
+
+
+def _extension(filename: str) -> str:
+    return PurePosixPath(filename).suffix.lower().removeprefix(".")
+
+
+def _size_label(size: int) -> str:
+    return f"{size // 1024**2} MB" if size >= 1024**2 else f"{size // 1024} KB"
+
+
+def _generated_name(extension: str) -> str:
+    return f"{secrets.token_hex(16)}.{extension}"
+
+
+def _matches(file_type: FileType, head: bytes, path: Path) -> bool:
+    magic = head[file_type.offset : file_type.offset + len(file_type.magic)]
+    if magic != file_type.magic:
+        return False
+    if file_type.marker is not None and file_type.marker not in head:
+        return False
+    if file_type.ooxml_folder is not None:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError):
+            return False
+        folder = file_type.ooxml_folder
+        return "[Content_Types].xml" in names and any(n.startswith(folder) for n in names)
+    return True
+
+
+def _copy_limited(source: BinaryIO, target: Path, max_bytes: int) -> int:
+    """Copy a stream to a file chunk by chunk; stop as soon as it is larger than allowed."""
+    size = 0
+    with target.open("xb") as out:
+        while chunk := source.read(CHUNK):
+            size += len(chunk)
+            if size > max_bytes:
+                return size
+            out.write(chunk)
+    return size
+
+
+def store_upload(upload, rule: UploadRule, folder: Path | None = None) -> StoredFile:
+    """Check an uploaded file's type (extension and content) and size, then store it.
+
+    `upload` is a werkzeug FileStorage. Raises UploadError, leaving nothing on disk.
+    """
+    folder = folder or upload_folder()
+    original = clean_filename(upload.filename)
+    extension = _extension(original)
+    file_type = rule.types.get(extension)
+    if file_type is None:
+        shown = f"“.{extension}”" if extension else "（无扩展名）"
+        raise UploadError(f"不支持的文件类型{shown}：{rule.label}只能是 {rule.allowed()} 格式")
+    stored_name = _generated_name("jpg" if extension == "jpeg" else extension)
+    partial = folder / f".{stored_name}.part"
+    try:
+        size = _copy_limited(upload.stream, partial, rule.max_bytes)
+        if size > rule.max_bytes:
+            raise UploadError(f"{rule.label}不能超过 {_size_label(rule.max_bytes)}")
+        if size == 0:
+            raise UploadError("文件是空的，请重新选择")
+        with partial.open("rb") as stored:
+            head = stored.read(HEAD)
+        if not _matches(file_type, head, partial):
+            raise UploadError(f"文件内容与扩展名不符：这不是有效的 {file_type.name} 文件")
+        os.replace(partial, folder / stored_name)
+    finally:
+        partial.unlink(missing_ok=True)
+    return StoredFile(stored_name, original, file_type.content_type, size)
+
+
+def copy_stored(stored_name: str | None, folder: Path | None = None) -> str | None:
+    """Copy a stored file to a new generated name; None when there is nothing to copy."""
+    if not stored_name:
+        return None
+    folder = folder or upload_folder()
+    source = folder / stored_name
+    if not source.is_file():
+        log.warning("stored file %s is missing; not copied", stored_name)
+        return None
+    copy_name = _generated_name(_extension(stored_name))
+    shutil.copyfile(source, folder / copy_name)
+    return copy_name
+
+
+def remove_files(stored_names: Iterable[str | None], folder: Path | None = None) -> None:
+    """Delete stored files no row refers to any more; call it after the commit."""
+    folder = folder or upload_folder()
+    for name in stored_names:
+        if name and "/" not in name and "\\" not in name and not name.startswith("."):
+            (folder / name).unlink(missing_ok=True)
+
+
+def content_type_of(stored_name: str) -> str:
+    """The Content-Type of a stored file, from its generated (validated) extension."""
+    return CONTENT_TYPES.get(_extension(stored_name), "application/octet-stream")
+
+
+# --- Courses and lessons ----------------------------------------------------------------------
+
+
+class CourseInUse(Exception):
+    """A course that training classes run cannot be deleted."""
+
+
+def delete_course(session: Session, course: Course) -> list[str]:
+    """Delete a course and its lessons; returns the stored files to remove after the commit.
+
+    Raises CourseInUse when a training class runs it. Copies made from it stay, unlinked.
+    """
+    if session.scalar(select(exists().where(TrainingClass.course_id == course.id))):
+        raise CourseInUse("已有培训班使用此课程，不能删除")
+    session.execute(
+        update(Course).where(Course.source_id == course.id).values(source_id=None),
+        execution_options={"synchronize_session": False},
+    )
+    files = [name for lesson in course.lessons for name in _files_of(lesson)]
+    session.delete(course)
+    session.flush()
+    return files
+
+
+def _files_of(lesson: Lesson) -> list[str]:
+    names = [a.stored_name for a in lesson.attachments]
+    return [lesson.video_file, *names] if lesson.video_file else names
+
+
+def _renumber(lessons: list[Lesson]) -> None:
+    for position, lesson in enumerate(lessons, start=1):
+        lesson.position = position
+
+
+def add_lesson(
+    session: Session, course: Course, *, title: str, body: str, required_minutes: int
+) -> Lesson:
+    """Add a lesson at the end of the course."""
+    position = max((lesson.position for lesson in course.lessons), default=0) + 1
+    lesson = Lesson(title=title, body=body, required_minutes=required_minutes, position=position)
+    course.lessons.append(lesson)
+    session.flush()
+    return lesson
+
+
+def move_lesson(session: Session, lesson: Lesson, step: int) -> bool:
+    """Move a lesson up (step -1) or down (+1); False when it is already at that end."""
+    lessons = sorted(lesson.course.lessons, key=lambda item: (item.position, item.id))
+    index = lessons.index(lesson)
+    target = index + step
+    if not 0 <= target < len(lessons):
+        return False
+    lessons[index], lessons[target] = lessons[target], lessons[index]
+    _renumber(lessons)
+    session.flush()
+    return True
+
+
+def delete_lesson(session: Session, lesson: Lesson) -> list[str]:
+    """Delete a lesson and close the gap; returns the stored files to remove after the commit."""
+    files = _files_of(lesson)
+    course = lesson.course
+    course.lessons.remove(lesson)
+    _renumber(sorted(course.lessons, key=lambda item: (item.position, item.id)))
+    session.flush()
+    return files
+
+
+def set_video(
+    session: Session,
+    lesson: Lesson,
+    *,
+    upload=None,
+    url: str | None = None,
+    remove: bool = False,
+    folder: Path | None = None,
+) -> list[str]:
+    """Give a lesson an uploaded video or a link, or take its video away.
+
+    `url` is what the link field holds: left empty, it drops a link but keeps an uploaded
+    file. Returns the stored files to remove after the commit; raises UploadError.
+    """
+    old = lesson.video_file
+    if upload:
+        lesson.video_file = store_upload(upload, VIDEOS, folder).stored_name
+        lesson.video_url = None
+    elif remove:
+        lesson.video_file = lesson.video_url = None
+    elif url:
+        lesson.video_file, lesson.video_url = None, url
+    else:
+        lesson.video_url = None
+    session.flush()
+    return [old] if old and old != lesson.video_file else []
+
+
+def add_attachment(session: Session, lesson: Lesson, upload, folder: Path | None = None):
+    """Check and store an uploaded file and attach it to the lesson; raises UploadError."""
+    stored = store_upload(upload, ATTACHMENTS, folder)
+    attachment = Attachment(
+        original_name=stored.original_name,
+        stored_name=stored.stored_name,
+        content_type=stored.content_type,
+        size=stored.size,
+    )
+    lesson.attachments.append(attachment)
+    session.flush()
+    return attachment
+
+
+def delete_attachment(session: Session, attachment: Attachment) -> list[str]:
+    """Delete an attachment; returns its stored file to remove after the commit."""
+    session.delete(attachment)
+    session.flush()
+    return [attachment.stored_name]
+
+
+def copy_course(
+    session: Session, course: Course, school: PartySchool, folder: Path | None = None
+) -> Course:
+    """Copy a library course, its lessons and their files, into a branch school to adapt."""
+    copy = Course(
+        party_school=school,
+        title=course.title,
+        description=course.description,
+        target_stage=course.target_stage,
+        required_hours=course.required_hours,
+        source_id=course.id,
+    )
+    for lesson in course.lessons:
+        new_lesson = Lesson(
+            position=lesson.position,
+            title=lesson.title,
+            body=lesson.body,
+            video_file=copy_stored(lesson.video_file, folder),
+            video_url=lesson.video_url,
+            required_minutes=lesson.required_minutes,
+        )
+        for attachment in lesson.attachments:
+            stored_name = copy_stored(attachment.stored_name, folder)
+            if stored_name is None:
+                continue
+            new_lesson.attachments.append(
+                Attachment(
+                    original_name=attachment.original_name,
+                    stored_name=stored_name,
+                    content_type=attachment.content_type,
+                    size=attachment.size,
+                )
+            )
+        copy.lessons.append(new_lesson)
+    session.add(copy)
+    session.flush()
+    return copy
