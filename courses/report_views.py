@@ -1,5 +1,191 @@
-"""Reading reports (学习心得): submission, similarity, the review queue."""
+"""Reading reports (学习心得): the trainee writes one, the class's teachers review the queue."""
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from courses import reports
+from courses.models import (
+    Enrolment,
+    EnrolmentStatus,
+    ReadingReport,
+    ReportStatus,
+    TrainingClass,
+)
+from courses.report_forms import ReportForm, ReviewForm
+from courses.similarity import shared_passages
+from partyschool.access import allow, can_see_school, require_school, scope_to_user
+from partyschool.accounts.models import Role
+from partyschool.candidates.models import Candidate
+from partyschool.extensions import db, utcnow
+from partyschool.web.views import add_nav
 
 bp = Blueprint("reports", __name__)
+REVIEWERS = (Role.INSTRUCTOR, Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN)
+
+add_nav("学习心得", "reports.mine", Role.ACTIVIST)
+add_nav("心得审阅", "reports.classes", *REVIEWERS)
+
+
+@bp.app_context_processor
+def report_labels() -> dict:
+    """Status names and the similarity threshold for every report template."""
+    return {
+        "REPORT_STATUS_LABELS": reports.STATUS_LABELS,
+        "SIMILAR_THRESHOLD": reports.SIMILAR_THRESHOLD,
+        "report_chars": reports.char_count,
+    }
+
+
+def _own_approved_enrolments():
+    return (
+        select(Enrolment)
+        .join(Enrolment.candidate)
+        .where(Candidate.user_id == current_user.id, Enrolment.status == EnrolmentStatus.APPROVED)
+    )
+
+
+def _own_enrolment(class_id: int) -> Enrolment:
+    """The signed-in trainee's admitted place in the class; 404 for anyone else."""
+    enrolment = db.session.scalar(_own_approved_enrolments().where(Enrolment.class_id == class_id))
+    if enrolment is None:
+        abort(404)
+    return enrolment
+
+
+def _class(class_id: int) -> TrainingClass:
+    training_class = db.session.get(TrainingClass, class_id)
+    if training_class is None:
+        abort(404)
+    require_school(training_class.party_school_id)
+    return training_class
+
+
+def _report(report_id: int) -> ReadingReport:
+    report = db.session.get(ReadingReport, report_id)
+    if report is None:
+        abort(404)
+    require_school(report.enrolment.training_class.party_school_id)
+    return report
+
+
+@bp.get("/my/reports")
+@allow(Role.ACTIVIST)
+def mine():
+    """The trainee's classes that ask for a reading report, and where each report stands."""
+    enrolments = db.session.scalars(
+        _own_approved_enrolments()
+        .join(Enrolment.training_class)
+        .where(TrainingClass.report_min_chars > 0)
+        .order_by(TrainingClass.starts_on.desc())
+    ).all()
+    latest = {e.id: reports.latest(db.session, e) for e in enrolments}
+    return render_template("courses/reports/mine.html", enrolments=enrolments, latest=latest)
+
+
+@bp.route("/classes/<int:class_id>/report", methods=["GET", "POST"])
+@allow(Role.ACTIVIST)
+def write(class_id: int):
+    """Write and submit the reading report of a class; see its status and the comment."""
+    enrolment = _own_enrolment(class_id)
+    history = reports.history(db.session, enrolment)
+    form = ReportForm()
+    if form.validate_on_submit():
+        try:
+            reports.submit(db.session, enrolment, form.text.data, utcnow())
+        except reports.ReportError as error:
+            form.text.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash("学习心得已提交，请等待老师审阅", "info")
+            return redirect(url_for("reports.write", class_id=class_id))
+    elif not form.is_submitted() and history and history[0].status is ReportStatus.RETURNED:
+        form.text.data = history[0].text  # a returned report is revised, not rewritten
+    return render_template(
+        "courses/reports/write.html",
+        enrolment=enrolment,
+        training_class=enrolment.training_class,
+        history=history,
+        refusal=reports.refusal(db.session, enrolment),
+        form=form,
+    )
+
+
+@bp.get("/reports")
+@allow(*REVIEWERS)
+def classes():
+    """Classes of the reviewer's party school that ask for reports, with how many await review."""
+    stmt = scope_to_user(
+        select(TrainingClass)
+        .where(TrainingClass.report_min_chars > 0)
+        .order_by(TrainingClass.starts_on.desc(), TrainingClass.id.desc()),
+        TrainingClass.party_school_id,
+    )
+    found = db.session.scalars(stmt).all()
+    return render_template(
+        "courses/reports/classes.html",
+        classes=found,
+        pending=reports.pending_counts(db.session, found),
+    )
+
+
+@bp.get("/classes/<int:class_id>/reports")
+@allow(*REVIEWERS)
+def queue(class_id: int):
+    """The review queue of a class: pending reports first, with their similarity."""
+    training_class = _class(class_id)
+    found = reports.queue(db.session, training_class)
+    return render_template(
+        "courses/reports/queue.html",
+        training_class=training_class,
+        reports=found,
+        authors=reports.authors(db.session, [r.similar_to_id for r in found if r.similar_to_id]),
+        missing=reports.missing(db.session, training_class),
+    )
+
+
+def _render_report(report: ReadingReport, form: ReviewForm):
+    similar = db.session.get(ReadingReport, report.similar_to_id) if report.similar_to_id else None
+    if similar is not None and not can_see_school(
+        current_user, similar.enrolment.training_class.party_school_id
+    ):
+        similar = None
+    return render_template(
+        "courses/reports/show.html",
+        report=report,
+        candidate=report.enrolment.candidate,
+        training_class=report.enrolment.training_class,
+        similar=similar,
+        passages=shared_passages(report.text, similar.text) if similar else None,
+        similar_passages=shared_passages(similar.text, report.text) if similar else None,
+        later=reports.similar_later(db.session, report),
+        history=reports.history(db.session, report.enrolment),
+        form=form,
+    )
+
+
+@bp.get("/reports/<int:report_id>")
+@allow(*REVIEWERS)
+def show(report_id: int):
+    """A report beside its most similar earlier report, shared passages marked."""
+    return _render_report(_report(report_id), ReviewForm())
+
+
+@bp.post("/reports/<int:report_id>/review")
+@allow(*REVIEWERS)
+def review(report_id: int):
+    """Pass a report, or return it to the trainee with a comment."""
+    report = _report(report_id)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        return _render_report(report, form)
+    passed = form.decision.data == "pass"
+    try:
+        reports.review(db.session, report, current_user, passed, form.comment.data)
+    except reports.ReportError as error:
+        flash(str(error), "error")
+        return redirect(url_for("reports.show", report_id=report.id))
+    db.session.commit()
+    name = report.enrolment.candidate.name
+    flash(f"已{'通过' if passed else '退回'}{name}的学习心得", "info")
+    return redirect(url_for("reports.queue", class_id=report.enrolment.class_id))
