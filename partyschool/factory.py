@@ -9,6 +9,7 @@ from courses import api as courses_api
 from courses import authoring_views, report_views, study_views
 from courses import views as courses_views
 from exams import models as exam_models  # noqa: F401 - until the exam views are registered
+from partyschool.certificates import models as certificate_models  # noqa: F401 - ditto
 from partyschool import access, config
 from partyschool import cli as top_cli
 from partyschool.accounts import cli as accounts_cli

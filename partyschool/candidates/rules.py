@@ -60,6 +60,8 @@ class Step(StrEnum):
     BECOME_CANDIDATE = "become_candidate"
     BECOME_PROBATIONARY = "become_probationary"
     CONFIRM = "confirm"
+    # Not a move between stages: whether the record lets a trainee complete a class (结业).
+    COMPLETE_TRAINING = "complete_training"
 
 
 class ExperienceKind(StrEnum):
@@ -112,6 +114,7 @@ STEP_LABELS: Mapping[str, str] = MappingProxyType(
         Step.BECOME_CANDIDATE: "确定为发展对象",
         Step.BECOME_PROBATIONARY: "接收为预备党员",
         Step.CONFIRM: "预备党员转正",
+        Step.COMPLETE_TRAINING: "党校培训结业",
     }
 )
 EXPERIENCE_LABELS: Mapping[str, str] = MappingProxyType(
@@ -633,7 +636,9 @@ def priority(facts: CandidateFacts, params: Params, today: date) -> Finding | No
 def evaluate_step(facts: CandidateFacts, ruleset: RuleSet, step: Step, today: date) -> Decision:
     """Decide whether the candidate may take ``step`` under ``ruleset`` on ``today``."""
     reasons = []
-    for check in ruleset.steps[step]:
+    # A step the rule set does not mention has no conditions there (e.g. seed 002 says nothing
+    # of what blocks completing a class).
+    for check in ruleset.steps.get(step, ()):
         if check.levels and facts.level not in check.levels:
             continue
         finding = check.function(facts, check.params, today)

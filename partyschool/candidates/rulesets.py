@@ -175,6 +175,8 @@ DEFAULT = RuleSet(
             *VETOES,
             PRIORITY,
         ),
+        # A certificate is not issued while a veto or a 脏乱差 dormitory blocks the record.
+        Step.COMPLETE_TRAINING: (CLEAN_DORM, *VETOES),
         Step.ENROL_CANDIDATE_CLASS: (
             _stage(Stage.ACTIVIST, Stage.CANDIDATE),
             ACTIVIST_ONE_YEAR,

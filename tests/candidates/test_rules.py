@@ -55,6 +55,7 @@ STAGE_BEFORE = {
     Step.BECOME_CANDIDATE: Stage.ACTIVIST,
     Step.BECOME_PROBATIONARY: Stage.CANDIDATE,
     Step.CONFIRM: Stage.PROBATIONARY,
+    Step.COMPLETE_TRAINING: Stage.ACTIVIST,
 }
 Change = Callable[[CandidateFacts], CandidateFacts]
 

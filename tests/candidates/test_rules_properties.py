@@ -44,6 +44,7 @@ STAGE_BEFORE = {
     Step.BECOME_CANDIDATE: Stage.ACTIVIST,
     Step.BECOME_PROBATIONARY: Stage.CANDIDATE,
     Step.CONFIRM: Stage.PROBATIONARY,
+    Step.COMPLETE_TRAINING: Stage.ACTIVIST,
 }
 APPLICABLE_HOLDERS = {
     Level.UNDERGRADUATE: [VetoHolder.COLLEGE, VetoHolder.TEACHER],
@@ -174,7 +175,7 @@ def test_eligible_records_are_eligible(data: st.DataObject, step: Step) -> None:
     """Lifted vetoes, rectified dormitories and other noise never block a record that is sound."""
     facts = data.draw(eligible_records(step))
     for ruleset in RULESETS.values():
-        decision = evaluate(facts, ruleset, TODAY)[step]
+        decision = evaluate_step(facts, ruleset, step, TODAY)
         assert decision.eligible, decision.reasons
 
 

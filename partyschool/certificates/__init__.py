@@ -1,0 +1,1 @@
+"""Certificates (结业证书): issuing on the record, Chinese PDFs, public verification."""
