@@ -9,7 +9,6 @@ from courses import api as courses_api
 from courses import authoring_views, report_views, study_views
 from courses import views as courses_views
 from exams import models as exam_models  # noqa: F401 - until the exam views are registered
-from partyschool.certificates import models as certificate_models  # noqa: F401 - ditto
 from partyschool import access, config
 from partyschool import cli as top_cli
 from partyschool.accounts import cli as accounts_cli
@@ -20,6 +19,7 @@ from partyschool.api.spec import ApiError
 from partyschool.candidates import api as candidates_api
 from partyschool.candidates import cli as candidates_cli
 from partyschool.candidates import views as candidates_views
+from partyschool.certificates import models as certificate_models  # noqa: F401 - ditto
 from partyschool.extensions import csrf, db, limiter, migrate
 from partyschool.organization import views as organization_views
 from partyschool.web import views as web_views
