@@ -19,7 +19,8 @@ from partyschool.api.spec import ApiError
 from partyschool.candidates import api as candidates_api
 from partyschool.candidates import cli as candidates_cli
 from partyschool.candidates import views as candidates_views
-from partyschool.certificates import models as certificate_models  # noqa: F401 - ditto
+from partyschool.certificates import cli as certificates_cli
+from partyschool.certificates import verify_views
 from partyschool.extensions import csrf, db, limiter, migrate
 from partyschool.organization import views as organization_views
 from partyschool.web import views as web_views
@@ -38,6 +39,7 @@ BLUEPRINTS = (
     study_views.bp,
     authoring_views.bp,
     report_views.bp,
+    verify_views.bp,
 )
 
 
@@ -61,7 +63,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     access.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-    for command in (*accounts_cli.commands, *candidates_cli.commands, *top_cli.commands):
+    for command in (
+        *accounts_cli.commands,
+        *candidates_cli.commands,
+        *certificates_cli.commands,
+        *top_cli.commands,
+    ):
         app.cli.add_command(command)
     _register_error_handlers(app)
     return app
