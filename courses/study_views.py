@@ -1,5 +1,318 @@
 """Lesson pages, server-verified study time (heartbeats), lecture attendance, class progress."""
 
-from flask import Blueprint
+import segno
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from pydantic import BaseModel, Field
+from sqlalchemy import or_, select
+from wtforms import HiddenField, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from courses import study
+from courses.authoring import render_markdown
+from courses.models import Lecture, Lesson, TrainingClass, class_instructors
+from partyschool.access import allow, require_school, scope_to_user
+from partyschool.accounts.models import ADMIN_ROLES, Role
+from partyschool.api.spec import ApiError, operation
+from partyschool.extensions import db
+from partyschool.web.views import add_nav
 
 bp = Blueprint("study", __name__)
+
+STAFF = (Role.INSTRUCTOR, Role.ORGANIZER, Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN)
+
+add_nav("学习进度", "study.index", Role.ACTIVIST)
+add_nav("考勤与学时", "study.classes", *STAFF)
+
+
+class SignInForm(FlaskForm):
+    """Confirms a QR sign-in; the code travels from the scanned link."""
+
+    code = HiddenField()
+
+
+class RollCallForm(FlaskForm):
+    """The instructor's roll call: the trainees present."""
+
+    present = SelectMultipleField(
+        "出勤学员",
+        coerce=int,
+        choices=[],
+        validate_choice=False,  # the service ignores ids outside the class
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+
+class HeartbeatIn(BaseModel):
+    """A lesson page's heartbeat; anything it claims beyond these fields is ignored."""
+
+    page_token: str = Field(min_length=1, max_length=64)
+    sequence: int = Field(ge=1, le=2**31 - 1)
+    visible: bool
+    active: bool
+    video_position: int | None = None
+
+
+class HeartbeatOut(BaseModel):
+    """What the server credited, and the trainee's time on the lesson and hours in the class."""
+
+    state: str
+    credited_seconds: int
+    lesson_seconds: int
+    lesson_required_seconds: int
+    online_hours: float
+    offline_hours: float
+    class_hours: float
+    class_required_hours: float
+
+
+def _trainee_lesson(lesson_id: int):
+    lesson = db.session.get(Lesson, lesson_id)
+    enrolment = lesson and study.trainee_enrolment(db.session, current_user, lesson)
+    if enrolment is None:
+        abort(404)
+    return lesson, enrolment
+
+
+def _teacher_class(training_class: TrainingClass | None, *, organizers: bool = False):
+    """Let through the class's teachers, admins of its school and, if asked, its organizers."""
+    if training_class is None:
+        abort(404)
+    require_school(training_class.party_school_id)
+    if current_user.role in ADMIN_ROLES or (organizers and current_user.role is Role.ORGANIZER):
+        return training_class
+    if not study.is_class_teacher(current_user, training_class):
+        abort(403)
+    return training_class
+
+
+def _staff_lecture(lecture_id: int) -> tuple[Lecture, TrainingClass]:
+    lecture = db.session.get(Lecture, lecture_id)
+    if lecture is None:
+        abort(404)
+    return lecture, _teacher_class(db.session.get(TrainingClass, lecture.class_id))
+
+
+def _optional_url(endpoint: str, **values) -> str | None:
+    """A URL of another package's endpoint, when that package provides it."""
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)
+
+
+@bp.get("/study")
+@allow(Role.ACTIVIST)
+def index():
+    """The trainee's classes with their study hours."""
+    enrolments = study.trainee_classes(db.session, current_user)
+    hours = study.hours_by_enrolment(db.session, [e.id for e in enrolments])
+    return render_template("courses/study/index.html", enrolments=enrolments, hours=hours)
+
+
+@bp.get("/lessons/<int:lesson_id>")
+@allow(Role.ACTIVIST)
+def lesson(lesson_id: int):
+    """A lesson to study, with the trainee's progress; the page sends heartbeats."""
+    lesson, enrolment = _trainee_lesson(lesson_id)
+    statuses = study.lesson_statuses(db.session, enrolment)
+    video_src = lesson.video_file and _optional_url("authoring.lesson_video", lesson_id=lesson.id)
+    return render_template(
+        "courses/study/lesson.html",
+        lesson=lesson,
+        enrolment=enrolment,
+        training_class=enrolment.training_class,
+        statuses=statuses,
+        status=next(s for s in statuses if s.lesson.id == lesson.id),
+        hours=study.class_hours(db.session, enrolment),
+        body=render_markdown(lesson.body),
+        video_src=video_src,
+        attachment_urls={
+            a.id: _optional_url("authoring.download_attachment", attachment_id=a.id)
+            for a in lesson.attachments
+        },
+        page_token=study.issue_page_token(
+            current_app.config["SECRET_KEY"], current_user.id, lesson.id
+        ),
+        heartbeat_seconds=current_app.config.get(
+            "STUDY_HEARTBEAT_SECONDS", study.HEARTBEAT_SECONDS
+        ),
+        active_window_seconds=study.ACTIVE_WINDOW_SECONDS,
+    )
+
+
+@bp.post("/api/v1/lessons/<int:lesson_id>/heartbeats")
+@allow(Role.ACTIVIST)
+@operation(
+    "课时学习心跳：服务器按自身时钟累计学习时间",
+    body=HeartbeatIn,
+    response=HeartbeatOut,
+    tag="study",
+)
+def heartbeat(lesson_id: int, data: HeartbeatIn):
+    """Credit study time on a lesson from the server's clock, for the page holding the lease."""
+    lesson = db.session.get(Lesson, lesson_id)
+    enrolment = lesson and study.trainee_enrolment(db.session, current_user, lesson)
+    if enrolment is None:
+        raise ApiError(404, "not_found", "课时不存在，或您未被录取到学习该课时的培训班")
+    secret = current_app.config["SECRET_KEY"]
+    if not study.is_page_token_valid(secret, current_user.id, lesson.id, data.page_token):
+        raise ApiError(400, "invalid_page_token", "页面已失效，请刷新课时页面")
+    beat = study.Beat(**data.model_dump())
+    result = study.record_heartbeat(
+        db.session, current_user.id, enrolment, lesson, beat, study.clock()
+    )
+    db.session.commit()
+    return HeartbeatOut(
+        state=result.state,
+        credited_seconds=result.credited_seconds,
+        lesson_seconds=result.lesson_seconds,
+        lesson_required_seconds=result.lesson_required_seconds,
+        online_hours=float(result.hours.online),
+        offline_hours=float(result.hours.offline),
+        class_hours=float(result.hours.total),
+        class_required_hours=float(result.hours.required),
+    )
+
+
+@bp.get("/classes/<int:class_id>/my-progress")
+@allow(Role.ACTIVIST)
+def my_progress(class_id: int):
+    """The trainee's progress in one class: each lesson and each lecture."""
+    enrolment = next(
+        (e for e in study.trainee_classes(db.session, current_user) if e.class_id == class_id),
+        None,
+    )
+    if enrolment is None:
+        abort(404)
+    training_class = enrolment.training_class
+    attended = study.attended_lectures(db.session, enrolment)
+    return render_template(
+        "courses/study/my_progress.html",
+        training_class=training_class,
+        statuses=study.lesson_statuses(db.session, enrolment),
+        hours=study.class_hours(db.session, enrolment),
+        attended=attended,
+    )
+
+
+@bp.get("/study/classes")
+@allow(*STAFF)
+def classes():
+    """Classes whose attendance and study hours the user looks after."""
+    stmt = scope_to_user(
+        select(TrainingClass).order_by(TrainingClass.starts_on.desc(), TrainingClass.id.desc()),
+        TrainingClass.party_school_id,
+    )
+    if current_user.role is Role.INSTRUCTOR:
+        teaches = select(class_instructors.c.class_id).where(
+            class_instructors.c.user_id == current_user.id
+        )
+        stmt = stmt.where(
+            or_(TrainingClass.head_teacher_id == current_user.id, TrainingClass.id.in_(teaches))
+        )
+    training_classes = db.session.scalars(stmt).all()
+    return render_template(
+        "courses/study/classes.html",
+        training_classes=training_classes,
+        can_take_attendance={
+            c.id: current_user.role in ADMIN_ROLES or study.is_class_teacher(current_user, c)
+            for c in training_classes
+        },
+    )
+
+
+@bp.get("/classes/<int:class_id>/progress")
+@allow(*STAFF)
+def class_progress(class_id: int):
+    """The whole class's study hours against the requirement, who is behind first."""
+    training_class = _teacher_class(db.session.get(TrainingClass, class_id), organizers=True)
+    return render_template(
+        "courses/study/class_progress.html",
+        training_class=training_class,
+        lines=study.class_progress(db.session, training_class),
+        lesson_count=len(training_class.course.lessons),
+    )
+
+
+@bp.get("/lectures/<int:lecture_id>/qr")
+@allow(*STAFF)
+def sign_in_qr(lecture_id: int):
+    """The sign-in QR code to show in the lecture room; it changes every minute."""
+    lecture, training_class = _staff_lecture(lecture_id)
+    now = study.clock()
+    url = url_for(
+        "study.sign_in",
+        lecture_id=lecture.id,
+        code=study.sign_in_code(lecture, now),
+        _external=True,
+    )
+    qr = segno.make(url, error="m")
+    svg = Markup(qr.svg_inline(scale=8, border=4, svgclass="qr-code", omitsize=True))  # noqa: S704
+    return render_template(
+        "courses/study/qr.html",
+        lecture=lecture,
+        training_class=training_class,
+        qr_svg=svg,
+        sign_in_url=url,
+        refresh_seconds=60 - now.second + 1,
+        expires_at=study.code_expires_at(now),
+        signed=len(study.attendances_by_enrolment(db.session, lecture)),
+        enrolled=len(study.class_enrolments(db.session, training_class)),
+    )
+
+
+@bp.route("/lectures/<int:lecture_id>/sign-in", methods=["GET", "POST"])
+@allow(Role.ACTIVIST)
+def sign_in(lecture_id: int):
+    """Sign in to a lecture with the scanned code; the page confirms it by a POST."""
+    lecture = db.session.get(Lecture, lecture_id)
+    enrolment = lecture and study.lecture_enrolment(db.session, current_user, lecture)
+    if enrolment is None:
+        abort(404)
+    context = {"lecture": lecture, "training_class": enrolment.training_class}
+    attendance = study.attendance_of(db.session, lecture, enrolment)
+    if attendance is not None:
+        return render_template("courses/study/sign_in.html", attendance=attendance, **context)
+    form = SignInForm(code=request.args.get("code", ""))
+    if request.method == "GET":
+        if not study.is_code_valid(lecture, form.code.data, study.clock()):
+            return render_template("courses/study/sign_in.html", error=True, **context), 400
+        return render_template("courses/study/sign_in.html", form=form, **context)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        study.sign_in(db.session, lecture, enrolment, form.code.data, study.clock())
+    except study.SignInError:
+        return render_template("courses/study/sign_in.html", error=True, **context), 400
+    db.session.commit()
+    flash(f"签到成功：{lecture.title}，计 {lecture.hours} 学时", "info")
+    return redirect(url_for("study.my_progress", class_id=lecture.class_id))
+
+
+@bp.route("/lectures/<int:lecture_id>/roll-call", methods=["GET", "POST"])
+@allow(*STAFF)
+def roll_call(lecture_id: int):
+    """The instructor ticks the trainees present at a lecture."""
+    lecture, training_class = _staff_lecture(lecture_id)
+    enrolments = study.class_enrolments(db.session, training_class)
+    attendances = study.attendances_by_enrolment(db.session, lecture)
+    form = RollCallForm(present=list(attendances))
+    form.present.choices = [(e.id, e.candidate.name) for e in enrolments]
+    if form.validate_on_submit():
+        added, removed = study.record_roll_call(
+            db.session, lecture, form.present.data or [], current_user, study.clock()
+        )
+        db.session.commit()
+        flash(f"已保存点名：新增出勤 {added} 人，取消 {removed} 人", "info")
+        return redirect(url_for("study.roll_call", lecture_id=lecture.id))
+    return render_template(
+        "courses/study/roll_call.html",
+        lecture=lecture,
+        training_class=training_class,
+        enrolments=enrolments,
+        attendances=attendances,
+        form=form,
+    )

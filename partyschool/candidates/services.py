@@ -154,8 +154,20 @@ def assess(session: Session, candidates: Sequence[Candidate], today: date) -> li
 
 def decide_step(session: Session, candidate: Candidate, step: Step, today: date) -> Decision:
     """The engine's decision on one step, whatever the candidate's stage (wrong stage: a reason)."""
-    ratings = ratings_by_room(session, [candidate.room_id])[candidate.room_id]
-    return rules.evaluate_step(facts_for(candidate, ratings), ruleset(), step, today)
+    return decide_step_for(session, [candidate], step, today)[candidate.id]
+
+
+def decide_step_for(
+    session: Session, candidates: Sequence[Candidate], step: Step, today: date
+) -> dict[int, Decision]:
+    """The engine's decision on one step for many candidates (records loaded with
+    RECORD_OPTIONS for a constant number of queries), by candidate id."""
+    active = ruleset()
+    ratings = ratings_by_room(session, (c.room_id for c in candidates))
+    return {
+        c.id: rules.evaluate_step(facts_for(c, ratings[c.room_id]), active, step, today)
+        for c in candidates
+    }
 
 
 def load(session: Session, stmt: Select) -> list[Candidate]:

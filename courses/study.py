@@ -1,0 +1,556 @@
+"""Study hours the server can vouch for: lesson heartbeats, lecture attendance, class progress.
+
+Online time is credited from the server's own clock between heartbeats of the one page that
+holds the user's study lease; offline hours come from attendance at lectures (QR sign-in or
+roll call). Functions take the session first and only flush; the request commits.
+"""
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import NamedTuple
+
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, contains_eager
+
+from courses.models import (
+    Attendance,
+    Course,
+    Enrolment,
+    EnrolmentStatus,
+    Lecture,
+    Lesson,
+    LessonProgress,
+    StudyLease,
+    TrainingClass,
+)
+from partyschool.accounts.models import User
+from partyschool.candidates.models import Candidate
+from partyschool.extensions import utcnow
+
+HEARTBEAT_SECONDS = 30  # how often the lesson page sends a heartbeat
+MAX_GAP_SECONDS = 45  # the most one heartbeat can credit: the interval plus network slack
+ACTIVE_WINDOW_SECONDS = 60  # input within this long counts as "active" (decided by the page)
+MAX_VIDEO_SECONDS = 24 * 3600
+# Marks a lease whose page went hidden or idle: its next beat in use restarts the count.
+PAUSED = "~"
+SIGN_IN_CODE_LENGTH = 12
+HUNDREDTH = Decimal("0.01")
+
+
+def clock() -> datetime:
+    """The server's clock; tests replace it to move time."""
+    return utcnow()
+
+
+# --- Hours ------------------------------------------------------------------------------------
+
+
+class StudyHours(NamedTuple):
+    """A trainee's study hours (学时) in one class: online, offline and what the course needs."""
+
+    online: Decimal
+    offline: Decimal
+    required: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        """Online and offline hours together."""
+        return self.online + self.offline
+
+    @property
+    def is_complete(self) -> bool:
+        """True when the hours reach the course's required hours."""
+        return self.total >= self.required
+
+    @property
+    def missing(self) -> Decimal:
+        """Hours still missing, never negative."""
+        return max(self.required - self.total, Decimal(0))
+
+
+def _hours(seconds) -> Decimal:
+    """Seconds as hours, rounded down so we never claim more than was studied."""
+    return (Decimal(int(seconds or 0)) / 3600).quantize(HUNDREDTH, rounding=ROUND_DOWN)
+
+
+def hours_by_enrolment(session: Session, enrolment_ids: Collection[int]) -> dict[int, StudyHours]:
+    """Study hours of many enrolments at once, in three queries whatever their number.
+
+    Online hours sum each lesson's seconds capped at its required time; offline hours sum the
+    hours of attended lectures of the enrolment's own class.
+    """
+    ids = list(set(enrolment_ids))
+    if not ids:
+        return {}
+    required = dict(
+        session.execute(
+            select(Enrolment.id, Course.required_hours)
+            .join(TrainingClass, Enrolment.class_id == TrainingClass.id)
+            .join(Course, TrainingClass.course_id == Course.id)
+            .where(Enrolment.id.in_(ids))
+        ).all()
+    )
+    cap = Lesson.required_minutes * 60
+    online = dict(
+        session.execute(
+            select(
+                LessonProgress.enrolment_id,
+                func.sum(case((LessonProgress.seconds > cap, cap), else_=LessonProgress.seconds)),
+            )
+            .join(Lesson, LessonProgress.lesson_id == Lesson.id)
+            .join(Enrolment, LessonProgress.enrolment_id == Enrolment.id)
+            .join(TrainingClass, Enrolment.class_id == TrainingClass.id)
+            .where(
+                LessonProgress.enrolment_id.in_(ids), Lesson.course_id == TrainingClass.course_id
+            )
+            .group_by(LessonProgress.enrolment_id)
+        ).all()
+    )
+    offline = dict(
+        session.execute(
+            select(Attendance.enrolment_id, func.sum(Lecture.hours))
+            .join(Lecture, Attendance.lecture_id == Lecture.id)
+            .join(Enrolment, Attendance.enrolment_id == Enrolment.id)
+            .where(Attendance.enrolment_id.in_(ids), Lecture.class_id == Enrolment.class_id)
+            .group_by(Attendance.enrolment_id)
+        ).all()
+    )
+    return {
+        enrolment_id: StudyHours(
+            online=_hours(online.get(enrolment_id)),
+            offline=Decimal(offline.get(enrolment_id) or 0).quantize(HUNDREDTH),
+            required=Decimal(required_hours),
+        )
+        for enrolment_id, required_hours in required.items()
+    }
+
+
+def class_hours(session: Session, enrolment: Enrolment) -> StudyHours:
+    """(online_hours, offline_hours, required_hours) of one enrolment."""
+    return hours_by_enrolment(session, [enrolment.id])[enrolment.id]
+
+
+def class_hours_for_class(session: Session, training_class: TrainingClass) -> dict[int, StudyHours]:
+    """Study hours of every approved enrolment of a class, by enrolment id (four queries)."""
+    ids = session.scalars(
+        select(Enrolment.id).where(
+            Enrolment.class_id == training_class.id,
+            Enrolment.status == EnrolmentStatus.APPROVED,
+        )
+    ).all()
+    return hours_by_enrolment(session, ids)
+
+
+@dataclass(frozen=True)
+class LessonStatus:
+    """How far a trainee is in one lesson."""
+
+    lesson: Lesson
+    seconds: int
+    video_position: int
+
+    @property
+    def required_seconds(self) -> int:
+        """The lesson's required study time in seconds."""
+        return self.lesson.required_minutes * 60
+
+    @property
+    def counted_seconds(self) -> int:
+        """The seconds that count toward hours: capped at the required time."""
+        return min(self.seconds, self.required_seconds)
+
+    @property
+    def is_done(self) -> bool:
+        """True when the required time has been studied."""
+        return self.seconds >= self.required_seconds
+
+
+def lesson_statuses(session: Session, enrolment: Enrolment) -> list[LessonStatus]:
+    """Every lesson of the enrolment's course, in order, with the time studied."""
+    course_id = enrolment.training_class.course_id
+    rows = session.execute(
+        select(Lesson, LessonProgress.seconds, LessonProgress.video_position)
+        .outerjoin(
+            LessonProgress,
+            (LessonProgress.lesson_id == Lesson.id) & (LessonProgress.enrolment_id == enrolment.id),
+        )
+        .where(Lesson.course_id == course_id)
+        .order_by(Lesson.position, Lesson.id)
+    ).all()
+    return [LessonStatus(lesson, seconds or 0, position or 0) for lesson, seconds, position in rows]
+
+
+@dataclass(frozen=True)
+class TraineeProgress:
+    """One trainee's line on the class progress page."""
+
+    enrolment: Enrolment
+    candidate: Candidate
+    hours: StudyHours
+    lessons_done: int
+
+    @property
+    def ratio(self) -> float:
+        """Share of the required hours reached, 0 to 1."""
+        if self.hours.required <= 0:
+            return 1.0
+        return min(float(self.hours.total / self.hours.required), 1.0)
+
+
+def class_progress(session: Session, training_class: TrainingClass) -> list[TraineeProgress]:
+    """Every approved trainee of a class with their hours, who is furthest behind first."""
+    rows = session.execute(
+        select(Enrolment, Candidate)
+        .join(Candidate, Enrolment.candidate_id == Candidate.id)
+        .where(
+            Enrolment.class_id == training_class.id,
+            Enrolment.status == EnrolmentStatus.APPROVED,
+        )
+    ).all()
+    hours = hours_by_enrolment(session, [enrolment.id for enrolment, _ in rows])
+    done = dict(
+        session.execute(
+            select(LessonProgress.enrolment_id, func.count())
+            .join(Lesson, LessonProgress.lesson_id == Lesson.id)
+            .join(Enrolment, LessonProgress.enrolment_id == Enrolment.id)
+            .where(
+                Enrolment.class_id == training_class.id,
+                Lesson.course_id == training_class.course_id,
+                LessonProgress.seconds >= Lesson.required_minutes * 60,
+            )
+            .group_by(LessonProgress.enrolment_id)
+        ).all()
+    )
+    lines = [
+        TraineeProgress(enrolment, candidate, hours[enrolment.id], done.get(enrolment.id, 0))
+        for enrolment, candidate in rows
+    ]
+    return sorted(lines, key=lambda line: (line.ratio, line.hours.total, line.candidate.student_no))
+
+
+# --- Heartbeats -------------------------------------------------------------------------------
+
+
+def trainee_enrolment(session: Session, user: User, lesson: Lesson) -> Enrolment | None:
+    """The user's approved enrolment in a class that runs the lesson's course, if any."""
+    return session.scalar(
+        select(Enrolment)
+        .join(Candidate, Enrolment.candidate_id == Candidate.id)
+        .join(TrainingClass, Enrolment.class_id == TrainingClass.id)
+        .where(
+            Candidate.user_id == user.id,
+            Enrolment.status == EnrolmentStatus.APPROVED,
+            TrainingClass.course_id == lesson.course_id,
+        )
+        .order_by(Enrolment.id.desc())
+        .limit(1)
+    )
+
+
+def _page_signature(secret: str, user_id: int, lesson_id: int, nonce: str) -> str:
+    message = f"study-page:{user_id}:{lesson_id}:{nonce}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def issue_page_token(secret: str, user_id: int, lesson_id: int) -> str:
+    """A fresh random token for one opened lesson page, signed so only the server makes them."""
+    nonce = secrets.token_urlsafe(16)
+    return f"{nonce}.{_page_signature(secret, user_id, lesson_id, nonce)}"
+
+
+def is_page_token_valid(secret: str, user_id: int, lesson_id: int, token: str) -> bool:
+    """True when the server issued this token to this user for this lesson."""
+    nonce, _, signature = token.partition(".")
+    expected = _page_signature(secret, user_id, lesson_id, nonce)
+    return bool(nonce) and hmac.compare_digest(signature, expected)
+
+
+@dataclass(frozen=True)
+class Beat:
+    """What a lesson page reports: which page, the beat's number, and what the user is doing."""
+
+    page_token: str
+    sequence: int
+    visible: bool
+    active: bool
+    video_position: int | None = None
+
+
+class BeatState:
+    """What the server made of a heartbeat (shown by the page)."""
+
+    COUNTING = "counting"  # this page holds the lease; the time since its last beat counted
+    STARTED = "started"  # this page took the lease; counting starts from this beat
+    TAKEN_OVER = "taken_over"  # another page was counting; it stops, this page starts
+    HIDDEN = "hidden"  # the page is not visible: nothing counts, counting pauses
+    IDLE = "idle"  # nobody used the page for a while: nothing counts, counting pauses
+    REPLAY = "replay"  # a beat the server has already seen: nothing changes
+
+
+@dataclass(frozen=True)
+class BeatResult:
+    """The answer to a heartbeat."""
+
+    state: str
+    credited_seconds: int
+    lesson_seconds: int
+    lesson_required_seconds: int
+    hours: StudyHours
+
+
+def _lock_lease(session: Session, user_id: int) -> StudyLease | None:
+    return session.get(StudyLease, user_id, with_for_update=True, populate_existing=True)
+
+
+def _progress(session: Session, enrolment: Enrolment, lesson: Lesson, now: datetime):
+    progress = session.scalar(
+        select(LessonProgress).where(
+            LessonProgress.enrolment_id == enrolment.id, LessonProgress.lesson_id == lesson.id
+        )
+    )
+    if progress is None:
+        progress = LessonProgress(
+            enrolment_id=enrolment.id, lesson_id=lesson.id, seconds=0, video_position=0
+        )
+        session.add(progress)
+    progress.updated_at = now
+    return progress
+
+
+def _take_lease(
+    session: Session,
+    lease: StudyLease | None,
+    user_id: int,
+    enrolment: Enrolment,
+    lesson: Lesson,
+    beat: Beat,
+    now: datetime,
+) -> tuple[StudyLease, str]:
+    """Give the study lease to this page; say whether another page was counting."""
+    if lease is None:
+        try:
+            with session.begin_nested():  # a concurrent first beat may insert it too
+                lease = StudyLease(
+                    user_id=user_id,
+                    lesson_id=lesson.id,
+                    enrolment_id=enrolment.id,
+                    page_token=beat.page_token,
+                    last_beat_at=now,
+                    last_sequence=beat.sequence,
+                )
+                session.add(lease)
+            return lease, BeatState.STARTED
+        except IntegrityError:
+            lease = _lock_lease(session, user_id)
+    was_counting = not lease.page_token.startswith(PAUSED) and (
+        now - lease.last_beat_at <= timedelta(seconds=MAX_GAP_SECONDS)
+    )
+    lease.lesson_id, lease.enrolment_id = lesson.id, enrolment.id
+    lease.page_token, lease.last_beat_at, lease.last_sequence = beat.page_token, now, beat.sequence
+    return lease, BeatState.TAKEN_OVER if was_counting else BeatState.STARTED
+
+
+def record_heartbeat(
+    session: Session, user_id: int, enrolment: Enrolment, lesson: Lesson, beat: Beat, now: datetime
+) -> BeatResult:
+    """Credit study time for a heartbeat, measured by the server's clock `now`.
+
+    Time counts only between two beats of the page holding the user's lease, when the later
+    beat says the page is visible and in use, and at most MAX_GAP_SECONDS per beat; a beat
+    whose sequence number was already seen changes nothing. A hidden or idle beat pauses the
+    lease, so the time until the page is back in use never counts. A visible, active beat of
+    another page or lesson takes the lease without credit: two open pages never both count.
+    """
+    lease = _lock_lease(session, user_id)
+    progress = _progress(session, enrolment, lesson, now)
+    credited = 0
+    on_lesson = lease is not None and lease.lesson_id == lesson.id
+    holds = on_lesson and lease.page_token == beat.page_token
+    paused_here = on_lesson and lease.page_token == PAUSED + beat.page_token
+    if (holds or paused_here) and beat.sequence <= lease.last_sequence:
+        state = BeatState.REPLAY
+    elif holds and beat.visible and beat.active:
+        elapsed = max((now - lease.last_beat_at).total_seconds(), 0.0)
+        credited = int(min(elapsed, MAX_GAP_SECONDS))
+        # Whole seconds are credited; a fraction carries over to the next beat.
+        lease.last_beat_at = (
+            lease.last_beat_at + timedelta(seconds=credited) if elapsed <= MAX_GAP_SECONDS else now
+        )
+        lease.last_sequence = beat.sequence
+        state = BeatState.COUNTING
+    elif holds:
+        lease.page_token = PAUSED + beat.page_token
+        lease.last_beat_at, lease.last_sequence = now, beat.sequence
+        state = BeatState.IDLE if beat.visible else BeatState.HIDDEN
+    elif beat.visible and beat.active:
+        lease, state = _take_lease(session, lease, user_id, enrolment, lesson, beat, now)
+    else:
+        # An idle or hidden page never takes the lease from the page in use.
+        state = BeatState.IDLE if beat.visible else BeatState.HIDDEN
+    if state != BeatState.REPLAY and beat.video_position is not None:
+        progress.video_position = min(max(beat.video_position, 0), MAX_VIDEO_SECONDS)
+    progress.seconds += credited
+    session.flush()
+    return BeatResult(
+        state=state,
+        credited_seconds=credited,
+        lesson_seconds=progress.seconds,
+        lesson_required_seconds=lesson.required_minutes * 60,
+        hours=class_hours(session, enrolment),
+    )
+
+
+# --- Lecture attendance -----------------------------------------------------------------------
+
+
+class SignInError(ValueError):
+    """A sign-in was refused; the message is shown to the trainee."""
+
+
+def _minute(now: datetime) -> int:
+    return int(now.timestamp() // 60)
+
+
+def sign_in_code(lecture: Lecture, now: datetime) -> str:
+    """The lecture's sign-in code for the minute of `now`; it changes every minute."""
+    return _code(lecture.sign_in_secret, _minute(now))
+
+
+def _code(secret: str, minute: int) -> str:
+    digest = hmac.new(secret.encode(), f"sign-in:{minute}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:SIGN_IN_CODE_LENGTH]
+
+
+def code_expires_at(now: datetime) -> datetime:
+    """When a code shown at `now` stops being accepted: the end of the following minute."""
+    return datetime.fromtimestamp((_minute(now) + 2) * 60, tz=now.tzinfo)
+
+
+def is_code_valid(lecture: Lecture, code: str, now: datetime) -> bool:
+    """True for this minute's code or the previous minute's (time to scan and load)."""
+    minute = _minute(now)
+    return any(
+        hmac.compare_digest(code or "", _code(lecture.sign_in_secret, m))
+        for m in (minute, minute - 1)
+    )
+
+
+def lecture_enrolment(session: Session, user: User, lecture: Lecture) -> Enrolment | None:
+    """The user's approved enrolment in the lecture's class, if any."""
+    return session.scalar(
+        select(Enrolment)
+        .join(Candidate, Enrolment.candidate_id == Candidate.id)
+        .where(
+            Candidate.user_id == user.id,
+            Enrolment.class_id == lecture.class_id,
+            Enrolment.status == EnrolmentStatus.APPROVED,
+        )
+    )
+
+
+def attendance_of(session: Session, lecture: Lecture, enrolment: Enrolment) -> Attendance | None:
+    """The enrolment's attendance at the lecture, if recorded."""
+    return session.scalar(
+        select(Attendance).where(
+            Attendance.lecture_id == lecture.id, Attendance.enrolment_id == enrolment.id
+        )
+    )
+
+
+def attended_lectures(session: Session, enrolment: Enrolment) -> dict[int, Attendance]:
+    """The enrolment's attendances, by lecture id."""
+    rows = session.scalars(select(Attendance).where(Attendance.enrolment_id == enrolment.id))
+    return {attendance.lecture_id: attendance for attendance in rows}
+
+
+def sign_in(
+    session: Session, lecture: Lecture, enrolment: Enrolment, code: str, now: datetime
+) -> tuple[Attendance, bool]:
+    """Record attendance by QR code; signing in twice is harmless. True when newly recorded."""
+    existing = attendance_of(session, lecture, enrolment)
+    if existing is not None:
+        return existing, False
+    if not is_code_valid(lecture, code, now):
+        raise SignInError("签到码无效或已过期，请扫描现场最新的二维码")
+    attendance = Attendance(
+        lecture_id=lecture.id, enrolment_id=enrolment.id, method="qr", signed_at=now
+    )
+    session.add(attendance)
+    session.flush()
+    return attendance, True
+
+
+def class_enrolments(session: Session, training_class: TrainingClass) -> list[Enrolment]:
+    """Approved enrolments of a class, by student number."""
+    return list(
+        session.scalars(
+            select(Enrolment)
+            .join(Candidate, Enrolment.candidate_id == Candidate.id)
+            .options(contains_eager(Enrolment.candidate))
+            .where(
+                Enrolment.class_id == training_class.id,
+                Enrolment.status == EnrolmentStatus.APPROVED,
+            )
+            .order_by(Candidate.student_no)
+        )
+    )
+
+
+def attendances_by_enrolment(session: Session, lecture: Lecture) -> dict[int, Attendance]:
+    """The lecture's attendances, by enrolment id."""
+    rows = session.scalars(select(Attendance).where(Attendance.lecture_id == lecture.id))
+    return {attendance.enrolment_id: attendance for attendance in rows}
+
+
+def record_roll_call(
+    session: Session, lecture: Lecture, present_ids: Collection[int], actor: User, now: datetime
+) -> tuple[int, int]:
+    """Make the lecture's attendance match the instructor's roll call; (added, removed).
+
+    Ids that are not approved enrolments of the lecture's class are ignored.
+    """
+    training_class = session.get(TrainingClass, lecture.class_id)
+    allowed = {enrolment.id for enrolment in class_enrolments(session, training_class)}
+    present = set(present_ids) & allowed
+    current = attendances_by_enrolment(session, lecture)
+    for enrolment_id in present - current.keys():
+        session.add(
+            Attendance(
+                lecture_id=lecture.id,
+                enrolment_id=enrolment_id,
+                method="roll_call",
+                recorded_by_id=actor.id,
+                signed_at=now,
+            )
+        )
+    absent = [current[enrolment_id] for enrolment_id in current.keys() - present]
+    for attendance in absent:
+        session.delete(attendance)
+    session.flush()
+    return len(present - current.keys()), len(absent)
+
+
+def is_class_teacher(user: User, training_class: TrainingClass) -> bool:
+    """True for the class's head teacher (班主任) and its instructors."""
+    return training_class.head_teacher_id == user.id or any(
+        instructor.id == user.id for instructor in training_class.instructors
+    )
+
+
+def trainee_classes(session: Session, user: User) -> list[Enrolment]:
+    """The user's approved enrolments, newest class first."""
+    return list(
+        session.scalars(
+            select(Enrolment)
+            .join(Candidate, Enrolment.candidate_id == Candidate.id)
+            .join(TrainingClass, Enrolment.class_id == TrainingClass.id)
+            .where(Candidate.user_id == user.id, Enrolment.status == EnrolmentStatus.APPROVED)
+            .order_by(TrainingClass.starts_on.desc(), TrainingClass.id.desc())
+        )
+    )
