@@ -8,7 +8,10 @@ from werkzeug.exceptions import HTTPException
 from courses import api as courses_api
 from courses import authoring_views, report_views, study_views
 from courses import views as courses_views
-from exams import models as exam_models  # noqa: F401 - until the exam views are registered
+from exams import api as exams_api
+from exams import cli as exams_cli
+from exams import manage_views
+from exams import views as exams_views
 from partyschool import access, config
 from partyschool import cli as top_cli
 from partyschool.accounts import cli as accounts_cli
@@ -40,6 +43,9 @@ BLUEPRINTS = (
     authoring_views.bp,
     report_views.bp,
     verify_views.bp,
+    exams_views.bp,
+    exams_api.bp,
+    manage_views.bp,
 )
 
 
@@ -67,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         *accounts_cli.commands,
         *candidates_cli.commands,
         *certificates_cli.commands,
+        *exams_cli.commands,
         *top_cli.commands,
     ):
         app.cli.add_command(command)

@@ -9,17 +9,29 @@ import io
 import subprocess
 import zipfile
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from courses.models import Attachment, Enrolment, ReadingReport, TrainingClass
+from exams.models import (
+    Answer,
+    Attempt,
+    AttemptStatus,
+    Exam,
+    Paper,
+    PaperMode,
+    Question,
+    QuestionBank,
+)
+from exams.questions import QuestionData, QuestionType, to_json
 from partyschool.access import rule_for
 from partyschool.accounts.models import Role, User
 from partyschool.candidates.models import Candidate, Veto, VolunteerLog
 from partyschool.candidates.rules import VetoHolder
-from partyschool.extensions import today
+from partyschool.extensions import today, utcnow
 from partyschool.organization.models import Building, PartySchool, Room, SchoolKind
 from tests.factories import (
     make_branch_school,
@@ -51,6 +63,9 @@ class World:
     enrolment_a: Enrolment
     report_a: ReadingReport
     attachment_a: Attachment
+    bank_a: QuestionBank
+    exam_a: Exam
+    attempt_a: Attempt
 
 
 @pytest.fixture
@@ -87,6 +102,7 @@ def world(session) -> World:
     )
     course_a.lessons[0].attachments.append(attachment_a)
     session.add(report_a)
+    exam_objects = make_exam_world(session, school_a, class_a, enrolment_a)
     session.commit()
     return World(
         school_a,
@@ -100,7 +116,50 @@ def world(session) -> World:
         enrolment_a,
         report_a,
         attachment_a,
+        *exam_objects,
     )
+
+
+def make_exam_world(session, school, training_class, enrolment):
+    """A bank, a paper, an exam and a submitted attempt with an essay answer, all of school A."""
+    question = QuestionData(type=QuestionType.ESSAY, stem=f"{MARKER}论述题", answer="")
+    bank = QuestionBank(party_school=school, name=f"{MARKER}题库")
+    bank.questions.append(Question(kind=question.type, category=MARKER, data=to_json(question)))
+    session.add(bank)
+    session.flush()
+    paper = Paper(
+        party_school_id=school.id,
+        title=f"{MARKER}试卷",
+        mode=PaperMode.FIXED,
+        items=[{"question_id": bank.questions[0].id, "points": 10}],
+    )
+    now = utcnow()
+    exam = Exam(
+        training_class=training_class,
+        paper=paper,
+        title=f"{MARKER}考试",
+        opens_at=now - timedelta(hours=1),
+        closes_at=now + timedelta(hours=1),
+        time_limit_minutes=30,
+        pass_mark=Decimal(6),
+    )
+    session.add(exam)
+    session.flush()
+    item = {"question_id": bank.questions[0].id, "revision": 1, "points": "10", "order": []}
+    attempt = Attempt(
+        exam=exam,
+        enrolment=enrolment,
+        number=1,
+        seed="seed",
+        deadline_at=now,
+        items=[item | {"data": to_json(question)}],
+        max_score=Decimal(10),
+        status=AttemptStatus.SUBMITTED,
+    )
+    attempt.answers.append(Answer(question_id=bank.questions[0].id, response=MARKER))
+    session.add(attempt)
+    session.flush()
+    return bank, exam, attempt
 
 
 # URL parameter name -> the id of a record that belongs to branch school A.
@@ -121,6 +180,12 @@ FOREIGN_IDS = {
     "enrolment_id": lambda w: w.enrolment_a.id,
     "report_id": lambda w: w.report_a.id,
     "attachment_id": lambda w: w.attachment_a.id,
+    "exam_id": lambda w: w.exam_a.id,
+    "attempt_id": lambda w: w.attempt_a.id,
+    "question_id": lambda w: w.attempt_a.answers[0].question_id,
+    "answer_id": lambda w: w.attempt_a.answers[0].id,
+    "bank_id": lambda w: w.bank_a.id,
+    "paper_id": lambda w: w.exam_a.paper_id,
 }
 
 

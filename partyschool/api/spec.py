@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from flask import Flask, jsonify, make_response, request
+from flask import Flask, Response, jsonify, make_response, request
 from pydantic import BaseModel, ValidationError
 
 from partyschool.access import rule_for
@@ -37,6 +37,7 @@ class Operation:
     response: type[BaseModel] | None
     status: int
     tag: str
+    media_type: str
 
 
 def operation(
@@ -46,13 +47,15 @@ def operation(
     response: type[BaseModel] | None = None,
     status: int = 200,
     tag: str = "general",
+    media_type: str = "application/json",
 ) -> Callable:
     """Declare a JSON view: its body is validated into `body`, its result dumped by `response`.
 
     The view receives the validated body as keyword `data` and returns a model instance
-    (or a plain dict when no response model is declared).
+    (or a plain dict when no response model is declared); a view answering with another
+    `media_type` (a PDF) returns its Flask response as it is.
     """
-    spec = Operation(summary, body, response, status, tag)
+    spec = Operation(summary, body, response, status, tag, media_type)
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -60,6 +63,8 @@ def operation(
             if body is not None:
                 kwargs["data"] = _parse(body)
             result = view(**kwargs)
+            if isinstance(result, Response):
+                return result
             if isinstance(result, BaseModel):
                 result = result.model_dump(mode="json")
             return make_response(jsonify(result), status)
@@ -99,6 +104,14 @@ def _schema_ref(model: type[BaseModel], schemas: dict) -> dict:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def _response_schema(spec: Operation, schemas: dict) -> dict:
+    if spec.response is not None:
+        return _schema_ref(spec.response, schemas)
+    if spec.media_type != "application/json":
+        return {"type": "string", "format": "binary"}
+    return {"type": "object"}
+
+
 def build_document(app: Flask) -> dict:
     """The OpenAPI 3.1 document of every declared operation in the app's URL map."""
     paths: dict[str, dict] = {}
@@ -119,13 +132,7 @@ def build_document(app: Flask) -> dict:
                 "responses": {
                     str(spec.status): {
                         "description": "成功",
-                        "content": {
-                            "application/json": {
-                                "schema": _schema_ref(spec.response, schemas)
-                                if spec.response
-                                else {"type": "object"}
-                            }
-                        },
+                        "content": {spec.media_type: {"schema": _response_schema(spec, schemas)}},
                     },
                     "default": {
                         "description": "错误",

@@ -1,0 +1,334 @@
+"""Taking an exam through the JSON API: the server keeps time, nothing leaks, nothing is lost."""
+
+import json
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from exams.questions import QuestionData, QuestionType, to_json
+from sqlalchemy import func, select
+
+from courses.models import EnrolmentStatus
+from exams import services
+from exams.models import (
+    Answer,
+    Attempt,
+    AttemptStatus,
+    Exam,
+    ExamKind,
+    Paper,
+    PaperMode,
+    Question,
+    QuestionBank,
+    ReviewPolicy,
+)
+from partyschool.accounts.models import Role
+from partyschool.extensions import utcnow
+from tests.factories import (
+    make_branch_school,
+    make_candidate,
+    make_class,
+    make_course,
+    make_enrolment,
+    make_user,
+    reread,
+)
+
+QUESTIONS = [
+    QuestionData(
+        type=QuestionType.SINGLE,
+        stem="党的根本组织原则是（ ）",
+        options=("民主集中制", "集体领导", "个人分工负责", "少数服从多数"),
+        answer=0,
+    ),
+    QuestionData(
+        type=QuestionType.MULTIPLE,
+        stem="“三个经历”包括（ ）",
+        options=("志愿服务", "暑期社会实践", "带动班级学风建设", "出国交流"),
+        answer=(0, 1, 2),
+    ),
+    QuestionData(type=QuestionType.TRUE_FALSE, stem="预备党员的预备期为一年。", answer=True),
+    QuestionData(
+        type=QuestionType.FILL, stem="党的最高理想和最终目标是实现____。", answer=(("共产主义",),)
+    ),
+    QuestionData(type=QuestionType.ESSAY, stem="谈谈你的入党动机。", answer=""),
+]
+KEY_STRINGS = ('民主集中制", "answer', '"answer"', "共产主义")
+
+
+@pytest.fixture
+def exam(session):
+    school = make_branch_school(session, code="d1")
+    user = make_user(session, Role.ACTIVIST, school, username="stu")
+    training_class = make_class(session, make_course(session, school), requires_study_hours=False)
+    enrolment = make_enrolment(session, training_class, make_candidate(session, school, user=user))
+    bank = QuestionBank(party_school=school, name="党章题库")
+    for data in QUESTIONS:
+        bank.questions.append(Question(kind=data.type, category="党章", data=to_json(data)))
+    session.add(bank)
+    session.flush()
+    paper = Paper(
+        party_school_id=school.id,
+        title="结业考试",
+        mode=PaperMode.FIXED,
+        items=[{"question_id": q.id, "points": 20} for q in bank.questions],
+    )
+    now = utcnow()
+    exam = Exam(
+        training_class=training_class,
+        paper=paper,
+        title="第一期结业考试",
+        opens_at=now - timedelta(minutes=5),
+        closes_at=now + timedelta(hours=2),
+        time_limit_minutes=60,
+        pass_mark=Decimal(60),
+        review_policy=ReviewPolicy.ANSWERS_AFTER_CLOSE,
+    )
+    session.add(exam)
+    session.commit()
+    exam.enrolment = enrolment
+    return exam
+
+
+def start(client, exam):
+    response = api(client, "POST", f"/api/v1/exams/{exam.id}/attempts")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def api(client, method, path, body=None):
+    return client.open(
+        path,
+        method=method,
+        json=body if body is not None else {},
+        headers={"X-CSRFToken": client.csrf_token("/")},
+    )
+
+
+def by_type(state):
+    return {q["type"]: q for q in state["questions"]}
+
+
+def correct_responses(state):
+    """The right answer in the trainee's own option order."""
+    questions = by_type(state)
+    single = questions["single"]["options"].index("民主集中制")
+    multiple = sorted(
+        questions["multiple"]["options"].index(o)
+        for o in ("志愿服务", "暑期社会实践", "带动班级学风建设")
+    )
+    return {
+        questions["single"]["question_id"]: single,
+        questions["multiple"]["question_id"]: multiple,
+        questions["true_false"]["question_id"]: True,
+        questions["fill"]["question_id"]: ["共产主义"],
+        questions["essay"]["question_id"]: "为人民服务。",
+    }
+
+
+def test_no_key_reaches_the_browser_during_an_attempt(client, exam):
+    client.login("stu")
+    page = client.get(f"/exams/{exam.id}/take").get_data(as_text=True)
+    state = start(client, exam)
+    resumed = client.get(f"/api/v1/attempts/{state['attempt_id']}").get_json()
+    for text in (
+        page,
+        json.dumps(state, ensure_ascii=False),
+        json.dumps(resumed, ensure_ascii=False),
+    ):
+        for secret in KEY_STRINGS:
+            assert secret not in text
+    for question in state["questions"]:
+        assert set(question) == {"question_id", "type", "stem", "options", "blanks", "points"}
+
+
+def test_save_submit_and_score(client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    for question_id, response in correct_responses(state).items():
+        saved = api(
+            client,
+            "PUT",
+            f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}",
+            {"response": response},
+        )
+        assert saved.status_code == 200
+    result = api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit").get_json()
+    assert result["status"] == "submitted"
+    assert result["result"]["score"] == 80.0 and result["result"]["is_fully_graded"] is False
+    assert result["result"]["key"] is None  # answers only after the window closes
+
+
+def test_double_submit_gives_one_graded_attempt(client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    first = api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit").get_json()
+    second = api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit").get_json()
+    assert first["result"] == second["result"]
+    reread(session)
+    assert session.scalar(select(func.count(Attempt.id))) == 1
+    attempt = session.scalar(select(Attempt))
+    assert attempt.status is AttemptStatus.SUBMITTED and attempt.submitted_at is not None
+
+
+def test_a_save_one_second_after_the_deadline_is_refused(client, session, exam, monkeypatch):
+    client.login("stu")
+    state = start(client, exam)
+    question_id = state["questions"][0]["question_id"]
+    deadline = session.scalar(select(Attempt.deadline_at))
+    import exams.api as exams_api
+
+    monkeypatch.setattr(exams_api, "utcnow", lambda: deadline - timedelta(seconds=1))
+    ok = api(
+        client,
+        "PUT",
+        f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}",
+        {"response": 0},
+    )
+    assert ok.status_code == 200
+    monkeypatch.setattr(exams_api, "utcnow", lambda: deadline + timedelta(seconds=1))
+    late = api(
+        client,
+        "PUT",
+        f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}",
+        {"response": 1},
+    )
+    assert late.status_code == 409 and "超过" in late.get_json()["message"]
+    reread(session)
+    answer = session.scalar(select(Answer).where(Answer.question_id == question_id))
+    assert answer.response == 0
+    attempt = session.scalar(select(Attempt))
+    assert attempt.status is AttemptStatus.SUBMITTED  # finalized at its deadline
+    assert attempt.submitted_at == deadline
+
+
+def test_parallel_starts_create_one_attempt(app, session, exam):
+    from tests.conftest import Client
+
+    clients = [Client(app) for _ in range(6)]
+    for c in clients:
+        c.login("stu")
+    tokens = [c.csrf_token("/") for c in clients]
+    results = []
+
+    def go(c, token):
+        r = c.raw.post(f"/api/v1/exams/{exam.id}/attempts", json={}, headers={"X-CSRFToken": token})
+        results.append(r.get_json()["attempt_id"])
+
+    threads = [threading.Thread(target=go, args=pair) for pair in zip(clients, tokens, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(results)) == 1
+    assert reread(session).scalar(select(func.count(Attempt.id))) == 1
+
+
+def test_abandoned_attempt_is_finalized_by_the_command(app, client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    question_id = by_type(state)["true_false"]["question_id"]
+    api(
+        client,
+        "PUT",
+        f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}",
+        {"response": True},
+    )
+    attempt = session.get(Attempt, state["attempt_id"])
+    attempt.deadline_at = utcnow() - timedelta(minutes=1)
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["exams", "finalize-overdue"])
+    assert "finalized 1" in result.output
+    attempt = reread(session).get(Attempt, state["attempt_id"])
+    assert attempt.status is AttemptStatus.SUBMITTED and attempt.score == Decimal(20)
+
+
+def test_reload_restores_saved_answers(client, exam):
+    client.login("stu")
+    state = start(client, exam)
+    question_id = by_type(state)["fill"]["question_id"]
+    api(
+        client,
+        "PUT",
+        f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}",
+        {"response": ["共产主义"]},
+    )
+    again = start(client, exam)
+    assert again["attempt_id"] == state["attempt_id"]
+    assert again["answers"][str(question_id)] == ["共产主义"]
+    assert again["deadline_at"] == state["deadline_at"]
+
+
+def test_review_policy_nothing_hides_the_score(client, session, exam):
+    exam.review_policy = ReviewPolicy.NOTHING
+    session.commit()
+    client.login("stu")
+    state = start(client, exam)
+    result = api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit").get_json()
+    assert result["result"]["score"] is None
+
+
+def test_key_after_the_window_closes(client, session, exam, monkeypatch):
+    client.login("stu")
+    state = start(client, exam)
+    api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit")
+    import exams.api as exams_api
+
+    monkeypatch.setattr(exams_api, "utcnow", lambda: exam.closes_at + timedelta(minutes=1))
+    body = client.get(f"/api/v1/attempts/{state['attempt_id']}").get_json()
+    assert body["result"]["key"]
+
+
+def test_who_may_sit(client, session, exam):
+    exam.enrolment.status = EnrolmentStatus.PENDING
+    session.commit()
+    client.login("stu")
+    response = api(client, "POST", f"/api/v1/exams/{exam.id}/attempts")
+    assert response.status_code == 403 and "未被录取" in response.get_json()["message"]
+
+
+def test_study_hours_gate_when_the_class_requires_them(client, session, exam):
+    exam.training_class.requires_study_hours = True
+    session.commit()
+    client.login("stu")
+    response = api(client, "POST", f"/api/v1/exams/{exam.id}/attempts")
+    assert response.status_code == 403 and "学时未完成" in response.get_json()["message"]
+
+
+def test_makeup_only_after_a_failed_formal_exam(client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit")  # 0 points: failed
+    makeup = Exam(
+        training_class=exam.training_class,
+        paper=exam.paper,
+        title="补考",
+        kind=ExamKind.MAKEUP,
+        opens_at=exam.opens_at,
+        closes_at=exam.closes_at,
+        time_limit_minutes=30,
+        pass_mark=Decimal(60),
+    )
+    session.add(makeup)
+    session.commit()
+    assert api(client, "POST", f"/api/v1/exams/{makeup.id}/attempts").status_code == 200
+
+
+def test_regrade_after_a_key_is_corrected(client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    question_id = by_type(state)["true_false"]["question_id"]
+    api(
+        client,
+        "PUT",
+        f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}",
+        {"response": False},
+    )
+    api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit")
+    question = reread(session).get(Question, question_id)
+    question.data = {**question.data, "answer": False}
+    question.revision += 1
+    assert services.regrade(session, question) == 1
+    session.commit()
+    assert reread(session).get(Attempt, state["attempt_id"]).score == Decimal(20)
