@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from exams.questions import QuestionData, QuestionType, to_json
 from sqlalchemy import func, select
 
 from courses.models import EnrolmentStatus
@@ -23,6 +22,7 @@ from exams.models import (
     QuestionBank,
     ReviewPolicy,
 )
+from exams.questions import QuestionData, QuestionType, to_json
 from partyschool.accounts.models import Role
 from partyschool.extensions import utcnow
 from tests.factories import (
