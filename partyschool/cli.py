@@ -6,15 +6,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from courses import demo as course_demo
+from exams import demo as exam_demo
 from partyschool import demo
 from partyschool.accounts.models import User
-from partyschool.extensions import db, today
+from partyschool.extensions import db, today, utcnow
 
 
 def seed_everything(session: Session) -> None:
     """The demo data of every package, the core's first."""
     schools, users = demo.seed(session)
     course_demo.seed(session, schools, users, today())
+    exam_demo.seed(session, schools, utcnow())
 
 
 @click.command("seed-demo")
