@@ -144,6 +144,9 @@ def draw(session: Session, paper: Paper, seed: str) -> list[dict]:
 
 def start(session: Session, exam: Exam, enrolment: Enrolment, now: datetime) -> Attempt:
     """Resume the trainee's open attempt, or start a new one; parallel starts make one."""
+    # Starts of one trainee queue on their enrolment row (PostgreSQL; SQLite's write
+    # transactions are serialized already), so each sees the attempts the others made.
+    session.execute(select(Enrolment.id).where(Enrolment.id == enrolment.id).with_for_update())
     current = open_attempt(session, exam, enrolment, now)
     if current is not None:
         return current
