@@ -9,6 +9,7 @@ from courses import demo as course_demo
 from exams import demo as exam_demo
 from partyschool import demo
 from partyschool.accounts.models import User
+from partyschool.certificates import demo as certificate_demo
 from partyschool.extensions import db, today, utcnow
 
 
@@ -17,6 +18,7 @@ def seed_everything(session: Session) -> None:
     schools, users = demo.seed(session)
     course_demo.seed(session, schools, users, today())
     exam_demo.seed(session, schools, utcnow())
+    certificate_demo.seed(session, schools, users, utcnow(), today())
 
 
 @click.command("seed-demo")

@@ -22,8 +22,13 @@ from partyschool.api.spec import ApiError
 from partyschool.candidates import api as candidates_api
 from partyschool.candidates import cli as candidates_cli
 from partyschool.candidates import views as candidates_views
+from partyschool.certificates import api as certificates_api
 from partyschool.certificates import cli as certificates_cli
-from partyschool.certificates import verify_views
+from partyschool.certificates import (
+    issue_cli,  # noqa: F401 - adds `certificates issue-class`
+    verify_views,
+)
+from partyschool.certificates import views as certificates_views
 from partyschool.extensions import csrf, db, limiter, migrate
 from partyschool.organization import views as organization_views
 from partyschool.web import views as web_views
@@ -43,6 +48,8 @@ BLUEPRINTS = (
     authoring_views.bp,
     report_views.bp,
     verify_views.bp,
+    certificates_views.bp,
+    certificates_api.bp,
     exams_views.bp,
     exams_api.bp,
     manage_views.bp,

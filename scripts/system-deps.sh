@@ -2,11 +2,11 @@
 # Install the Debian packages the platform needs, when they are missing.
 # Pango renders certificates (WeasyPrint); libharfbuzz-subset0 makes CJK font subsetting fast;
 # fonts-noto-cjk prints Chinese and fonts-hanazono the rare characters of CJK extensions
-# A and B that names may hold; poppler-utils reads PDFs in tests; chromium drives browser
-# tests; postgresql runs the second test database.
+# A and B that names may hold; poppler-utils reads PDFs and zbar-tools their QR codes in
+# tests; chromium drives browser tests; postgresql runs the second test database.
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-hanazono
-          poppler-utils chromium postgresql)
+          poppler-utils zbar-tools chromium postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,236 @@
+"""Organizers' certificate pages: completion per class and branch school, issuing (one, or a
+whole class with a progress bar), the ZIP of a class, revoking, the template; trainees' own."""
+
+import io
+import zipfile
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from courses.models import Enrolment, TrainingClass
+from courses.views import own_candidate, visible_classes
+from partyschool.access import allow, require_school
+from partyschool.accounts.models import Role
+from partyschool.certificates import completion, services
+from partyschool.certificates.forms import RevokeForm, TemplateForm
+
+from partyschool.certificates.models import Certificate
+from partyschool.extensions import db, today, utcnow
+from partyschool.spreadsheets import write_xlsx
+from partyschool.web.views import add_nav
+
+bp = Blueprint("certificates", __name__, url_prefix="/certificates")
+STAFF = (Role.ORGANIZER, Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN)
+ADMINS = (Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN)
+BATCH_SIZE = 20
+
+add_nav("结业与证书", "certificates.overview", *STAFF)
+add_nav("我的证书", "certificates.mine", Role.ACTIVIST)
+
+
+def _class(class_id: int) -> TrainingClass:
+    training_class = db.session.get(TrainingClass, class_id)
+    if training_class is None:
+        abort(404)
+    require_school(training_class.party_school_id)
+    return training_class
+
+
+def _certificate(certificate_id: int) -> Certificate:
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None:
+        abort(404)
+    require_school(certificate.party_school_id)
+    return certificate
+
+
+@bp.get("/")
+@allow(*STAFF)
+def overview():
+    """Completion of every class in scope, compared by class and by branch school."""
+    classes = [
+        c
+        for c in db.session.scalars(visible_classes()).unique()
+        if current_user.has_school_scope or c.party_school_id == current_user.party_school_id
+    ]
+    rows = completion.summaries(db.session, classes, today())
+    return render_template(
+        "certificates/overview.html",
+        rows=rows,
+        class_bars=[(row.training_class.title, row.rate) for row in rows],
+        school_bars=[(s.name, s.rate) for s in completion.by_school(rows)],
+    )
+
+
+@bp.get("/classes/<int:class_id>")
+@allow(*STAFF)
+def class_view(class_id: int):
+    """Every trainee of a class: enrolled, hours, exam, report, certificate, or what blocks."""
+    training_class = _class(class_id)
+    standings = services.class_standings(db.session, training_class, today())
+    return render_template(
+        "certificates/class.html",
+        training_class=training_class,
+        standings=standings,
+        revoke_form=RevokeForm(),
+    )
+
+
+@bp.get("/classes/<int:class_id>/completion.xlsx")
+@allow(*STAFF)
+def class_export(class_id: int):
+    """The class's completion view as XLSX."""
+    training_class = _class(class_id)
+    standings = services.class_standings(db.session, training_class, today())
+    data = write_xlsx(completion.HEADERS, completion.rows(standings), title="结业核验")
+    return send_file(
+        io.BytesIO(data),
+        as_attachment=True,
+        download_name=f"completion-{training_class.id}.xlsx",
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@bp.post("/enrolments/<int:enrolment_id>/issue")
+@allow(*STAFF)
+def issue_one(enrolment_id: int):
+    """Issue one trainee's certificate, or say every reason it cannot be."""
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    if enrolment is None:
+        abort(404)
+    require_school(enrolment.training_class.party_school_id)
+    found = services.standing(db.session, enrolment, today())
+    try:
+        certificate = services.issue(db.session, found, current_user, utcnow(), services.renderer())
+    except services.CertificateError as error:
+        flash(f"不能颁发证书：{error}", "error")
+    else:
+        db.session.commit()
+        flash(f"已颁发证书 {certificate.serial}", "info")
+    return redirect(url_for("certificates.class_view", class_id=enrolment.class_id))
+
+
+@bp.post("/classes/<int:class_id>/issue-batch")
+@allow(*STAFF)
+def issue_batch(class_id: int):
+    """Issue the next few certificates of a class; the page calls this until none remain,
+    showing a progress bar (JSON: issued now, done, remaining, total)."""
+    training_class = _class(class_id)
+    result = services.issue_batch(
+        db.session, training_class, current_user, utcnow(), services.renderer(), BATCH_SIZE
+    )
+    db.session.commit()
+    return jsonify(result)
+
+
+@bp.get("/classes/<int:class_id>/certificates.zip")
+@allow(*STAFF)
+def class_zip(class_id: int):
+    """Every valid certificate PDF of a class in one ZIP."""
+    training_class = _class(class_id)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for certificate in services.class_certificates(db.session, training_class):
+            name = f"{certificate.serial}-{certificate.snapshot['student_no']}.pdf"
+            archive.writestr(name, certificate.pdf)
+    buffer.seek(0)
+    return send_file(
+        buffer,
+        as_attachment=True,
+        download_name=f"certificates-{training_class.id}.zip",
+        mimetype="application/zip",
+    )
+
+
+@bp.get("/<int:certificate_id>/pdf")
+@allow(*STAFF)
+def pdf(certificate_id: int):
+    """The certificate's PDF exactly as rendered when it was issued."""
+    certificate = _certificate(certificate_id)
+    return send_file(
+        io.BytesIO(certificate.pdf),
+        mimetype="application/pdf",
+        download_name=f"{certificate.serial}.pdf",
+    )
+
+
+@bp.post("/<int:certificate_id>/revoke")
+@allow(*ADMINS)
+def revoke(certificate_id: int):
+    """Revoke a certificate with a reason; the trail keeps who and why."""
+    certificate = _certificate(certificate_id)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            services.revoke(db.session, certificate, current_user, form.reason.data, utcnow())
+        except services.CertificateError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"已撤销证书 {certificate.serial}", "info")
+    else:
+        flash("请填写撤销理由", "error")
+    return redirect(
+        request.referrer
+        and url_for("certificates.class_view", class_id=certificate.class_id)
+        or url_for("certificates.overview")
+    )
+
+
+@bp.route("/template", methods=["GET", "POST"])
+@allow(Role.BRANCH_ADMIN)
+def template():
+    """The branch school's certificate template."""
+    record = services.template_for(db.session, current_user.party_school_id)
+    form = TemplateForm(obj=record)
+    if form.validate_on_submit():
+        form.populate_obj(record)
+        record.updated_at = utcnow()
+        db.session.commit()
+        flash("已保存证书模板，此后颁发的证书使用新模板", "info")
+        return redirect(url_for("certificates.template"))
+    db.session.commit()  # the default template, created on first visit
+    return render_template("certificates/template.html", form=form)
+
+
+@bp.get("/mine")
+@allow(Role.ACTIVIST)
+def mine():
+    """The trainee's own certificates."""
+    candidate = own_candidate()
+    certificates = (
+        db.session.scalars(
+            select(Certificate)
+            .where(Certificate.candidate_id == candidate.id)
+            .order_by(Certificate.issued_at.desc())
+        ).all()
+        if candidate
+        else []
+    )
+    return render_template("certificates/mine.html", certificates=certificates)
+
+
+@bp.get("/mine/<int:certificate_id>.pdf")
+@allow(Role.ACTIVIST)
+def my_pdf(certificate_id: int):
+    """Download one's own certificate."""
+    candidate = own_candidate()
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or candidate is None or certificate.candidate_id != candidate.id:
+        abort(404)
+    return send_file(
+        io.BytesIO(certificate.pdf),
+        mimetype="application/pdf",
+        download_name=f"{certificate.serial}.pdf",
+    )
