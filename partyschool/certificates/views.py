@@ -24,7 +24,6 @@ from partyschool.access import allow, require_school
 from partyschool.accounts.models import Role
 from partyschool.certificates import completion, services
 from partyschool.certificates.forms import RevokeForm, TemplateForm
-
 from partyschool.certificates.models import Certificate
 from partyschool.extensions import db, today, utcnow
 from partyschool.spreadsheets import write_xlsx
