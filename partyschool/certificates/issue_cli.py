@@ -25,7 +25,7 @@ def issue_class(class_id: int, username: str):
     result = services.issue_batch(db.session, training_class, actor, utcnow(), render, 0)
     with click.progressbar(length=result["remaining"], label="颁发证书") as bar:
         while True:
-            step = services.issue_batch(db.session, training_class, actor, utcnow(), render, 20)
+            step = services.issue_batch(db.session, training_class, actor, utcnow(), render, 250)
             db.session.commit()
             bar.update(step["issued"])
             if step["issued"] == 0:

@@ -29,7 +29,7 @@ from partyschool.certificates.models import (
     CertificateTemplate,
     SerialCounter,
 )
-from partyschool.certificates.render import CertificateContext, render_certificate
+from partyschool.certificates.render import CertificateContext, render_certificates
 from partyschool.extensions import BEIJING
 
 
@@ -190,7 +190,8 @@ def next_serial(session: Session, training_class: TrainingClass, year: int) -> s
     return f"{year}-{school}-{training_class.number:03d}-{number:04d}"
 
 
-Renderer = Callable[[Certificate, CertificateTemplate], bytes]
+# Renders certificates (with their school's template) to PDFs, in order, in one go.
+Renderer = Callable[[Sequence[tuple[Certificate, CertificateTemplate]]], list[bytes]]
 
 
 def issue(
@@ -198,6 +199,27 @@ def issue(
 ) -> Certificate:
     """Issue the certificate if every gate is met: number it, snapshot what it rests on,
     render the PDF once, and write the completion into the candidate's record."""
+    return issue_many(session, [found], actor, now, render)[0]
+
+
+def issue_many(
+    session: Session, standings: Sequence[Standing], actor: User, now: datetime, render: Renderer
+) -> list[Certificate]:
+    """Issue several certificates, rendering their PDFs together (in parallel when many)."""
+    issued = [_create(session, found, actor, now) for found in standings]
+    templates = {c.party_school_id: template_for(session, c.party_school_id) for c in issued}
+    pdfs = render([(c, templates[c.party_school_id]) for c in issued])
+    for certificate, pdf in zip(issued, pdfs, strict=True):
+        certificate.pdf = pdf
+    session.flush()
+    candidates.refresh(
+        session, [c.enrolment.candidate for c in issued], now.astimezone(BEIJING).date()
+    )
+    return issued
+
+
+def _create(session: Session, found: Standing, actor: User, now: datetime) -> Certificate:
+    """The certificate's row and the completion in the record, without the PDF yet."""
     if not found.may_issue:
         raise CertificateError("；".join(found.reasons))
     enrolment = found.enrolment
@@ -233,8 +255,6 @@ def issue(
         pdf=b"",
     )
     session.add(certificate)
-    session.flush()
-    certificate.pdf = render(certificate, template_for(session, training_class.party_school_id))
     candidate.trainings.append(
         TrainingRecord(
             target_stage=training_class.course.target_stage,
@@ -245,7 +265,6 @@ def issue(
         )
     )
     session.flush()
-    candidates.refresh(session, [candidate], local.date())
     return certificate
 
 
@@ -284,8 +303,7 @@ def issue_batch(
     standings = class_standings(session, training_class, now.astimezone(BEIJING).date())
     ready = [s for s in standings if s.may_issue]
     done = sum(1 for s in standings if s.certificate is not None)
-    for found in ready[:size]:
-        issue(session, found, actor, now, render)
+    issue_many(session, ready[:size], actor, now, render)
     issued = min(size, len(ready))
     return {
         "issued": issued,
@@ -318,15 +336,18 @@ def renderer() -> Renderer:
         request.host_url if has_request_context() else "http://127.0.0.1:5000/"
     )
 
-    def render(certificate: Certificate, template: CertificateTemplate) -> bytes:
+    urls = current_app.url_map.bind("localhost")
+
+    def context(certificate: Certificate, template: CertificateTemplate) -> CertificateContext:
         values = {"serial": certificate.serial, "code": certificate.verification_code}
-        path = current_app.url_map.bind("localhost").build("verify.page", values)
-        context = CertificateContext.from_snapshot(
+        return CertificateContext.from_snapshot(
             certificate.snapshot,
             template,
             serial=certificate.serial,
-            verify_url=base.rstrip("/") + path,
+            verify_url=base.rstrip("/") + urls.build("verify.page", values),
         )
-        return render_certificate(context)
+
+    def render(pairs: Sequence[tuple[Certificate, CertificateTemplate]]) -> list[bytes]:
+        return render_certificates([context(c, t) for c, t in pairs])
 
     return render
