@@ -41,4 +41,4 @@ test-postgres: system venv
 test: lint test-sqlite test-postgres
 
 bench: db
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
