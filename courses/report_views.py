@@ -14,7 +14,7 @@ from courses.models import (
 )
 from courses.report_forms import ReportForm, ReviewForm
 from courses.similarity import shared_passages
-from partyschool.access import allow, can_see_school, require_school, scope_to_user
+from partyschool.access import allow, can_see_school, get_scoped, scope_to_user
 from partyschool.accounts.models import Role
 from partyschool.candidates.models import Candidate
 from partyschool.extensions import db, utcnow
@@ -54,19 +54,13 @@ def _own_enrolment(class_id: int) -> Enrolment:
 
 
 def _class(class_id: int) -> TrainingClass:
-    training_class = db.session.get(TrainingClass, class_id)
-    if training_class is None:
-        abort(404)
-    require_school(training_class.party_school_id)
-    return training_class
+    return get_scoped(TrainingClass, class_id)
 
 
 def _report(report_id: int) -> ReadingReport:
-    report = db.session.get(ReadingReport, report_id)
-    if report is None:
-        abort(404)
-    require_school(report.enrolment.training_class.party_school_id)
-    return report
+    return get_scoped(
+        ReadingReport, report_id, lambda report: report.enrolment.training_class.party_school_id
+    )
 
 
 @bp.get("/my/reports")

@@ -33,7 +33,7 @@ from exams.manage_forms import (
 )
 from exams.models import Answer, Attempt, Exam, Paper, PaperMode, Question, QuestionBank
 from exams.questions import QuestionType, option_letter
-from partyschool.access import allow, require_school, scope_to_user
+from partyschool.access import allow, get_scoped, scope_to_user
 from partyschool.extensions import BEIJING, db
 from partyschool.spreadsheets import MAX_UPLOAD_BYTES
 from partyschool.web.views import add_nav
@@ -91,19 +91,11 @@ def _paper(paper_id: int, *, edit: bool = False) -> Paper:
 
 
 def _class(class_id: int) -> TrainingClass:
-    training_class = db.session.get(TrainingClass, class_id)
-    if training_class is None:
-        abort(404)
-    require_school(training_class.party_school_id)
-    return training_class
+    return get_scoped(TrainingClass, class_id)
 
 
 def _exam(exam_id: int) -> Exam:
-    exam = db.session.get(Exam, exam_id)
-    if exam is None:
-        abort(404)
-    require_school(exam.training_class.party_school_id)
-    return exam
+    return get_scoped(Exam, exam_id, lambda exam: exam.training_class.party_school_id)
 
 
 def _attempt(attempt_id: int) -> Attempt:

@@ -14,7 +14,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from partyschool.accounts.models import Role, User
-from partyschool.extensions import csrf
+from partyschool.extensions import csrf, db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -118,6 +118,16 @@ def require_school(party_school_id: int | None) -> None:
     """Answer 404 for a record of another branch school, as if it did not exist."""
     if not can_see_school(current_user, party_school_id):
         abort(404)
+
+
+def get_scoped(model, record_id: int, school_of: Callable | None = None):
+    """The record with this id, or 404 when there is none or it belongs to another branch
+    school; `school_of(record)` names its party school (default: its party_school_id)."""
+    record = db.session.get(model, record_id)
+    if record is None:
+        abort(404)
+    require_school(school_of(record) if school_of else record.party_school_id)
+    return record
 
 
 def scope_to_user(stmt: Select, column: InstrumentedAttribute, user: User | None = None) -> Select:

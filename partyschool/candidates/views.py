@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from partyschool.access import allow, require_school
+from partyschool.access import allow, get_scoped, require_school
 from partyschool.accounts.models import Role
 from partyschool.accounts.views import safe_next
 from partyschool.audit import AuditEvent
@@ -76,11 +76,7 @@ def labels() -> dict:
 
 
 def _candidate(candidate_id: int) -> Candidate:
-    candidate = db.session.get(Candidate, candidate_id)
-    if candidate is None:
-        abort(404)
-    require_school(candidate.party_school_id)
-    return candidate
+    return get_scoped(Candidate, candidate_id)
 
 
 def _back(candidate: Candidate):

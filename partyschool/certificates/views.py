@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from courses.models import Enrolment, TrainingClass
 from courses.views import own_candidate, visible_classes
-from partyschool.access import allow, require_school
+from partyschool.access import allow, get_scoped, require_school
 from partyschool.accounts.models import Role
 from partyschool.certificates import completion, services
 from partyschool.certificates.forms import RevokeForm, TemplateForm
@@ -39,19 +39,11 @@ add_nav("我的证书", "certificates.mine", Role.ACTIVIST)
 
 
 def _class(class_id: int) -> TrainingClass:
-    training_class = db.session.get(TrainingClass, class_id)
-    if training_class is None:
-        abort(404)
-    require_school(training_class.party_school_id)
-    return training_class
+    return get_scoped(TrainingClass, class_id)
 
 
 def _certificate(certificate_id: int) -> Certificate:
-    certificate = db.session.get(Certificate, certificate_id)
-    if certificate is None:
-        abort(404)
-    require_school(certificate.party_school_id)
-    return certificate
+    return get_scoped(Certificate, certificate_id)
 
 
 @bp.get("/")
