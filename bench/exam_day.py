@@ -1,0 +1,430 @@
+"""Benchmark: exam day. 1,000 trainees of one class take a 30-question exam at once through
+the JSON API of gunicorn on SQLite (default) or PostgreSQL (`--database postgres`).
+
+Builds a fresh database (`flask db upgrade`), one class of 1,000 approved trainees with a
+bearer token each, a bank of fill-in, true/false, single and multiple choice questions, a
+fixed 30-question paper and an exam open now. Starts gunicorn on 127.0.0.1, hammers the
+trivial endpoint (/healthz) for a few seconds with the same clients to know what the server
+can do, then replays the exam: the trainees start within the first minute (random times),
+each saves its 30 answers with a think time between saves and submits. A pool of client
+threads with keep-alive connections sends every request when it is due; every latency is
+measured. Afterwards the database is read: every answer a client got a 2xx for must be stored
+as sent, and every attempt submitted and scored.
+
+Prints one JSON line last: takers, errors, lost_answers, unsubmitted, save_p50_ms,
+save_p95_ms, save_p99_ms, save_max_ms, save_rps (saves per second over the exam),
+save_peak_rps (the busiest 10 s), trivial_rps, ratio (save_rps / trivial_rps), requests,
+database, and the settings. Targets: errors 0, lost 0, save p95 <= 50 ms, p99 <= 150 ms.
+
+`--database postgres` uses TEST_DATABASE_URL when set, else starts a throwaway cluster
+through scripts/with-postgres, which runs this script again.
+"""
+
+import argparse
+import heapq
+import json
+import os
+import queue
+import random
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import _server as server_kit  # noqa: E402  (bench/, this script's directory, is on sys.path)
+from sqlalchemy import create_engine, make_url  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from exams.models import AttemptStatus  # noqa: E402
+from partyschool.extensions import db  # noqa: E402
+from partyschool.factory import create_app  # noqa: E402
+
+QUESTIONS = 30
+
+
+def settings() -> argparse.Namespace:
+    """Command-line options; BENCH_* environment variables give the defaults."""
+    env = os.environ.get
+    cores = os.cpu_count() or 1
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--trainees", type=int, default=int(env("BENCH_TRAINEES", "1000")))
+    parser.add_argument("--ramp", type=float, default=float(env("BENCH_RAMP_S", "60")))
+    parser.add_argument("--think-min", type=float, default=float(env("BENCH_THINK_MIN", "2")))
+    parser.add_argument("--think-max", type=float, default=float(env("BENCH_THINK_MAX", "6")))
+    # SQLite takes one writer at a time and its waiters poll (sleeping 1, 2, 5, 10, ... ms):
+    # one sync worker per core does best; PostgreSQL takes the usual 2 x cores + 1.
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(env("BENCH_WORKERS", "0")) or None,
+        help="gunicorn workers (default: cores on SQLite, 2 x cores + 1 on PostgreSQL)",
+    )
+    parser.add_argument(
+        "--worker-class", choices=("sync", "gthread"), default=env("BENCH_WORKER_CLASS", "sync")
+    )
+    parser.add_argument("--threads", type=int, default=int(env("BENCH_THREADS", "4")))
+    parser.add_argument(
+        "--client-threads", type=int, default=int(env("BENCH_CLIENT_THREADS", "300"))
+    )
+    parser.add_argument("--trivial-seconds", type=float, default=5.0)
+    parser.add_argument("--trivial-clients", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=20240701)
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request's server time and report the saves' server-side percentiles",
+    )
+    options = parser.parse_args()
+    if options.workers is None:
+        options.workers = cores if options.database == "sqlite" else 2 * cores + 1
+    return options
+
+
+class Trainee:
+    """One trainee's progress through the exam and what the server acknowledged."""
+
+    def __init__(self, index: int, token: str, seed: int):
+        self.index, self.token = index, token
+        self.rng = random.Random(seed * 100_003 + index)
+        self.attempt_id: int | None = None
+        self.questions: list[dict] = []
+        self.saved = 0  # questions sent so far
+
+
+class ExamDay:
+    """Replays the exam: a dispatcher hands due trainees to a pool of client threads."""
+
+    def __init__(self, options: argparse.Namespace, port: int, setup):
+        self.options, self.port, self.exam_id = options, port, setup.exam_id
+        self.trainees = [Trainee(i, t, options.seed) for i, t in enumerate(setup.tokens)]
+        self.due: list[tuple[float, int]] = []
+        self.wake = threading.Condition()
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.finished = 0
+        self.latencies: dict[str, list[float]] = {"start": [], "save": [], "submit": []}
+        self.save_times: list[float] = []  # when each acknowledged save completed
+        self.errors: list[str] = []
+        self.acknowledged: dict[tuple[int, int], object] = {}
+        self.retries = 0
+        self.max_lag = 0.0
+
+    def think(self, trainee: Trainee) -> float:
+        """Seconds until the trainee's next answer."""
+        return trainee.rng.uniform(self.options.think_min, self.options.think_max)
+
+    def schedule(self, at: float, trainee: Trainee) -> None:
+        """Have the trainee act again at monotonic time `at`."""
+        with self.wake:
+            heapq.heappush(self.due, (at, trainee.index))
+            self.wake.notify()
+
+    def dispatch(self) -> None:
+        """Hand every trainee to the client threads when it is due, until all are done."""
+        while True:
+            with self.wake:
+                while True:
+                    if self.finished == len(self.trainees):
+                        return
+                    if self.due:
+                        delay = self.due[0][0] - time.monotonic()
+                        if delay <= 0:
+                            _, index = heapq.heappop(self.due)
+                            break
+                        self.wake.wait(delay)
+                    else:
+                        self.wake.wait()
+            self.max_lag = max(self.max_lag, -delay)
+            self.jobs.put(index)
+
+    def work(self) -> None:
+        """A client thread: one keep-alive connection, any trainee's due request."""
+        client = server_kit.Client(self.port)
+        try:
+            while (index := self.jobs.get()) is not None:
+                self.act(client, self.trainees[index])
+        finally:
+            client.close()
+
+    def record(self, kind: str, reply, what: str) -> bool:
+        """Keep the latency; note an error; True for a 2xx."""
+        with self.lock:
+            self.latencies[kind].append(reply.seconds)
+            self.retries += reply.retries
+            if not reply.ok:
+                detail = reply.error or f"{reply.status} {str(reply.data)[:200]}"
+                self.errors.append(f"{what}: {detail}")
+        return reply.ok
+
+    def done(self, trainee: Trainee) -> None:
+        """The trainee has left the exam room."""
+        with self.wake:
+            self.finished += 1
+            self.wake.notify()
+
+    def act(self, client, trainee: Trainee) -> None:
+        """The trainee's next step: start, save the next answer, or submit."""
+        token = trainee.token
+        if trainee.attempt_id is None:
+            reply = client.call("POST", f"/api/v1/exams/{self.exam_id}/attempts", token=token)
+            if not self.record("start", reply, "start"):
+                return self.done(trainee)
+            trainee.attempt_id = reply.data["attempt_id"]
+            trainee.questions = reply.data["questions"]
+        elif trainee.saved < len(trainee.questions):
+            question = trainee.questions[trainee.saved]
+            trainee.saved += 1
+            value = server_kit.a_response(question, trainee.rng)
+            path = f"/api/v1/attempts/{trainee.attempt_id}/answers/{question['question_id']}"
+            reply = client.call("PUT", path, {"response": value}, token=token)
+            if self.record("save", reply, "save"):
+                with self.lock:
+                    self.acknowledged[(trainee.attempt_id, question["question_id"])] = value
+                    self.save_times.append(time.monotonic())
+        else:
+            path = f"/api/v1/attempts/{trainee.attempt_id}/submit"
+            reply = client.call("POST", path, token=token)
+            if self.record("submit", reply, "submit") and reply.data["status"] != "submitted":
+                with self.lock:
+                    self.errors.append(f"submit: status {reply.data['status']}")
+            return self.done(trainee)
+        self.schedule(time.monotonic() + self.think(trainee), trainee)
+
+    def run(self) -> float:
+        """The whole exam; its wall-clock seconds."""
+        threads = [threading.Thread(target=self.work) for _ in range(self.options.client_threads)]
+        for thread in threads:
+            thread.start()
+        start = time.monotonic()
+        rng = random.Random(self.options.seed)
+        starts = sorted(rng.uniform(0, self.options.ramp) for _ in self.trainees)
+        for at, trainee in zip(starts, self.trainees, strict=True):
+            heapq.heappush(self.due, (start + at, trainee.index))
+        dispatcher = threading.Thread(target=self.dispatch)
+        dispatcher.start()
+        dispatcher.join()
+        for _ in threads:
+            self.jobs.put(None)
+        for thread in threads:
+            thread.join()
+        return time.monotonic() - start
+
+
+def hammer(port: int, seconds: float, clients: int) -> dict:
+    """GET /healthz as fast as `clients` client threads can for `seconds`."""
+    done, errors, latencies = [0], [0], []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def loop():
+        client = server_kit.Client(port)
+        mine, bad, times = 0, 0, []
+        try:
+            while time.monotonic() < stop_at:
+                reply = client.call("GET", "/healthz")
+                times.append(reply.seconds)
+                if reply.ok:
+                    mine += 1
+                else:
+                    bad += 1
+        finally:
+            client.close()
+        with lock:
+            done[0] += mine
+            errors[0] += bad
+            latencies.extend(times)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=loop) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return {
+        "rps": done[0] / elapsed,
+        "errors": errors[0],
+        "p50_ms": statistics.median(latencies) * 1000 if latencies else None,
+    }
+
+
+def busiest(times: list[float], window: float = 10.0) -> float:
+    """The most events per second within any `window` seconds."""
+    times, best, first = sorted(times), 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] > window:
+            first += 1
+        best = max(best, last - first + 1)
+    return best / window
+
+
+def cpu_now(server_pids: set[int], database_pid: int | None) -> dict[str, float]:
+    """CPU seconds used so far by gunicorn, by these clients, by the PostgreSQL server and by
+    the whole machine."""
+    database = 0.0
+    if database_pid is not None:
+        database = server_kit.cpu_seconds({database_pid}, waited_children=True)
+        database += server_kit.cpu_seconds(server_kit.children_of(database_pid))
+    return {
+        "server": server_kit.cpu_seconds(server_pids),
+        "client": sum(os.times()[:2]),
+        "database": database,
+        "machine": server_kit.machine_busy_seconds(),
+    }
+
+
+def server_times(access_log: Path) -> list[float]:
+    """The server-side seconds of every answer saved, from gunicorn's access log."""
+    times = []
+    for line in access_log.read_text().splitlines():
+        method, path, _, micros = line.split()
+        if method == "PUT" and "/answers/" in path:
+            times.append(int(micros) / 1e6)
+    return times
+
+
+def ms(seconds: float) -> float:
+    """Seconds as milliseconds, rounded for the report."""
+    return round(seconds * 1000, 1)
+
+
+def postgres_url() -> str | None:
+    """The PostgreSQL database to use, or None after running this script under with-postgres."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    command = [str(ROOT / "scripts" / "with-postgres"), sys.executable, __file__, *sys.argv[1:]]
+    sys.exit(subprocess.call(command))
+
+
+def main() -> None:
+    """Build the data, start gunicorn, measure the trivial endpoint, run the exam, verify."""
+    options = settings()
+    database = "postgresql" if options.database == "postgres" else "sqlite"
+    url = postgres_url() if database == "postgresql" else None
+    with tempfile.TemporaryDirectory(prefix="bench-exam-day-") as workdir:
+        url = url or f"sqlite:///{workdir}/bench.db"
+        env = {
+            "DATABASE_URL": url,
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "UPLOAD_FOLDER": f"{workdir}/uploads",
+        }
+        server_kit.migrate(env)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": env["SECRET_KEY"]})
+        with app.app_context():
+            setup = server_kit.populate_exam(db.session, options.trainees, QUESTIONS)
+            db.session.remove()
+            db.engine.dispose()
+        port = server_kit.free_port()
+        log = Path(workdir) / "gunicorn.log"
+        server = server_kit.start_server(
+            env,
+            port,
+            log,
+            workers=options.workers,
+            worker_class=options.worker_class,
+            threads=options.threads,
+            keep_alive=75,  # as a reverse proxy in front would keep them
+            access_log=Path(workdir) / "access.log" if options.access_log else None,
+        )
+        try:
+            trivial = hammer(port, options.trivial_seconds, options.trivial_clients)
+            exam = ExamDay(options, port, setup)
+            server_pids = {server.pid} | server_kit.worker_pids(server)
+            database_pid = (
+                server_kit.listener_pid(make_url(url).port) if make_url(url).port else None
+            )
+            before = cpu_now(server_pids, database_pid)
+            wall = exam.run()
+            after = cpu_now(server_pids, database_pid)
+            cpu = {k: round(v - before[k], 1) for k, v in after.items()}
+        finally:
+            server_kit.stop_server(server)
+        server_side = server_times(Path(workdir) / "access.log") if options.access_log else []
+        engine = create_engine(url)
+        try:
+            with Session(engine) as session:
+                found = server_kit.stored(session, setup.exam_id)
+                lost = server_kit.lost(exam.acknowledged, found)
+                unsubmitted = [
+                    a.id
+                    for a in found.attempts.values()
+                    if a.status is not AttemptStatus.SUBMITTED or a.score is None
+                ]
+        finally:
+            engine.dispose()
+        crashes = log.read_text().count("Traceback")
+    saves = exam.latencies["save"]
+    save_span = max(exam.save_times) - min(exam.save_times) if len(exam.save_times) > 1 else 1
+    save_rps = len(exam.save_times) / save_span
+    requests = sum(len(values) for values in exam.latencies.values())
+    for error, count in Counter(exam.errors).most_common(5):
+        print(f"error x{count}: {error}")
+    print(
+        f"{len(exam.trainees)} trainees, {len(saves)} saves, {requests} requests in {wall:.1f} s "
+        f"on {options.workers} {options.worker_class} workers"
+        + (f" x {options.threads} threads" if options.worker_class == "gthread" else "")
+        + f", {options.client_threads} client threads; /healthz {trivial['rps']:.0f}/s"
+    )
+    print(
+        json.dumps(
+            {
+                "takers": len(exam.trainees),
+                "errors": len(exam.errors) + trivial["errors"],
+                "lost_answers": len(lost),
+                "acknowledged_answers": len(exam.acknowledged),
+                "stored_answers": len(found.answers),
+                "attempts": len(found.attempts),
+                "unsubmitted": len(unsubmitted) + len(exam.trainees) - len(found.attempts),
+                "save_p50_ms": ms(statistics.median(saves)),
+                "save_p95_ms": ms(server_kit.percentile(saves, 0.95)),
+                "save_p99_ms": ms(server_kit.percentile(saves, 0.99)),
+                "save_max_ms": ms(max(saves)),
+                "start_p95_ms": ms(server_kit.percentile(exam.latencies["start"], 0.95)),
+                "submit_p95_ms": ms(server_kit.percentile(exam.latencies["submit"], 0.95)),
+                "save_rps": round(save_rps, 1),
+                "save_peak_rps": round(busiest(exam.save_times), 1),
+                "trivial_rps": round(trivial["rps"], 1),
+                "trivial_p50_ms": ms(trivial["p50_ms"] / 1000),
+                "ratio": round(save_rps / trivial["rps"], 3),
+                "requests": requests,
+                "save_server_p95_ms": ms(server_kit.percentile(server_side, 0.95))
+                if server_side
+                else None,
+                "save_server_p99_ms": ms(server_kit.percentile(server_side, 0.99))
+                if server_side
+                else None,
+                "cpu_s": {
+                    **cpu,
+                    "others": round(
+                        cpu["machine"] - cpu["server"] - cpu["client"] - cpu["database"], 1
+                    ),
+                    "available": round(wall * (os.cpu_count() or 1), 1),
+                },
+                "connection_retries": exam.retries,
+                "server_tracebacks": crashes,
+                "max_dispatch_lag_ms": ms(exam.max_lag),
+                "duration_s": round(wall, 1),
+                "database": database,
+                "workers": options.workers,
+                "worker_class": options.worker_class,
+                "threads": options.threads if options.worker_class == "gthread" else 1,
+                "client_threads": options.client_threads,
+                "think_s": [options.think_min, options.think_max],
+                "ramp_s": options.ramp,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
