@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app app
 PORT ?= 5000
+# One sync worker per core: SQLite admits one writer at a time, and more concurrent writers
+# only wait longer (bench/exam_day.py); with PostgreSQL, raise WORKERS.
 WORKERS ?= 2
 
 .PHONY: run test test-sqlite test-postgres lint bench system venv db
@@ -25,7 +27,7 @@ db: system venv
 
 run: db
 	@echo "网上党校: http://127.0.0.1:$(PORT)  (demo password: partyschool-demo)"
-	$(VENV)/bin/gunicorn --workers $(WORKERS) --threads 4 --bind 127.0.0.1:$(PORT) app:app
+	$(VENV)/bin/gunicorn --workers $(WORKERS) --no-control-socket --bind 127.0.0.1:$(PORT) app:app
 
 lint: venv
 	$(VENV)/bin/ruff check .

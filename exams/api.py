@@ -202,8 +202,9 @@ def start(exam_id: int):
     except services.ExamError as error:
         db.session.commit()  # an overdue attempt finalized on the way stays finalized
         raise _refused(error) from None
+    state = attempt_state(attempt, now)
     db.session.commit()
-    return attempt_state(attempt, now)
+    return state
 
 
 @bp.get("/attempts/<int:attempt_id>")
@@ -233,8 +234,9 @@ def save(attempt_id: int, question_id: int, data: AnswerIn):
     except services.ExamError as error:
         db.session.commit()
         raise _refused(error) from None
-    db.session.commit()
-    return SavedOut(question_id=question_id, saved_at=answer.saved_at)
+    saved = SavedOut(question_id=question_id, saved_at=answer.saved_at)
+    db.session.commit()  # after building the reply: reading the row again would cost a query
+    return saved
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
@@ -245,5 +247,6 @@ def submit(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     now = utcnow()
     services.submit(db.session, attempt, now)
+    state = attempt_state(attempt, now)
     db.session.commit()
-    return attempt_state(attempt, now)
+    return state
