@@ -24,15 +24,14 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from courses.models import Attachment, Course, Enrolment, EnrolmentStatus, Lesson, TrainingClass
-from partyschool.access import can_see_school
-from partyschool.accounts.models import STAFF_ROLES, Role, User
+from partyschool.access import can_see_school, can_view_shared
+from partyschool.accounts.models import STAFF, TEACHING_STAFF, Role, User
 from partyschool.candidates.models import Candidate
 from partyschool.candidates.rules import Stage
 from partyschool.organization.models import PartySchool
 
 log = logging.getLogger(__name__)
 
-AUTHOR_ROLES = frozenset({Role.INSTRUCTOR, Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN})
 # National practice: activist and development-candidate training lasts at least 24 study hours.
 MIN_TRAINING_HOURS = Decimal(24)
 HOURS_CHECKED_STAGES = frozenset({Stage.ACTIVIST, Stage.CANDIDATE})
@@ -90,14 +89,12 @@ def is_library(course: Course) -> bool:
 
 def can_view_course(user: User, course: Course) -> bool:
     """Staff see the courses of their scope, and everyone's staff see the school library."""
-    return user.role in STAFF_ROLES and (
-        can_see_school(user, course.party_school_id) or is_library(course)
-    )
+    return user.role in STAFF and can_view_shared(user, course.party_school)
 
 
 def can_edit_course(user: User, course: Course) -> bool:
     """Authors edit the courses of their own party school (the school level: every course)."""
-    return user.role in AUTHOR_ROLES and can_see_school(user, course.party_school_id)
+    return user.role in TEACHING_STAFF and can_see_school(user, course.party_school_id)
 
 
 def may_download(session: Session, user: User, course: Course) -> bool:

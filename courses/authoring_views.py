@@ -15,13 +15,14 @@ from courses import authoring
 from courses.authoring_forms import AttachmentForm, CourseForm, LessonForm, MoveForm
 from courses.models import Attachment, Course, Lesson
 from partyschool.access import allow, signed_in
+from partyschool.accounts.models import TEACHING_STAFF
 from partyschool.extensions import db
 from partyschool.web.views import add_nav
 
 bp = Blueprint("authoring", __name__)
-AUTHORS = tuple(authoring.AUTHOR_ROLES)
 
-add_nav("课程", "authoring.index", *AUTHORS)
+
+add_nav("课程", "authoring.index", *TEACHING_STAFF)
 bp.add_app_template_filter(authoring.render_markdown, "markdown")
 
 
@@ -72,7 +73,7 @@ def _send(stored_name: str, content_type: str, download_name: str, *, as_attachm
 
 
 @bp.get("/courses/")
-@allow(*AUTHORS)
+@allow(*TEACHING_STAFF)
 def index():
     """The courses of the user's scope, and the school's course library."""
     own, library = authoring.visible_courses(db.session, current_user)
@@ -81,7 +82,7 @@ def index():
 
 
 @bp.route("/courses/new", methods=["GET", "POST"])
-@allow(*AUTHORS)
+@allow(*TEACHING_STAFF)
 def new_course():
     """Write a new course for the user's own party school (the school level: the library)."""
     form = CourseForm()
@@ -96,7 +97,7 @@ def new_course():
 
 
 @bp.get("/courses/<int:course_id>")
-@allow(*AUTHORS)
+@allow(*TEACHING_STAFF)
 def show(course_id: int):
     """A course and its ordered lessons; read-only for a library course seen by a branch."""
     course = _course(course_id)
@@ -113,7 +114,7 @@ def show(course_id: int):
 
 
 @bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])
-@allow(*AUTHORS)
+@allow(*TEACHING_STAFF)
 def edit_course(course_id: int):
     """Edit a course's title, description, target stage and required hours."""
     course = _course(course_id, edit=True)
@@ -127,7 +128,7 @@ def edit_course(course_id: int):
 
 
 @bp.post("/courses/<int:course_id>/delete")
-@allow(*AUTHORS)
+@allow(*TEACHING_STAFF)
 def delete_course(course_id: int):
     """Delete a course no training class runs, with its lessons and files."""
     course = _course(course_id, edit=True)
@@ -143,7 +144,7 @@ def delete_course(course_id: int):
 
 
 @bp.post("/courses/<int:course_id>/copy")
-@allow(*AUTHORS)
+@allow(*TEACHING_STAFF)
 def copy_course(course_id: int):
     """Copy a library course with its lessons and files into the user's branch school."""
     course = _course(course_id)
@@ -160,7 +161,7 @@ def copy_course(course_id: int):
 
 
 @bp.route("/courses/<int:course_id>/lessons/new", methods=["GET", "POST"])
-@allow(*AUTHORS)
+@allow(*TEACHING_STAFF)
 def new_lesson(course_id: int):
     """Add a lesson at the end of a course, with its text and video."""
     course = _course(course_id, edit=True)
@@ -190,7 +191,7 @@ def new_lesson(course_id: int):
 
 
 @bp.get("/courses/lessons/<int:lesson_id>")
-@allow(*AUTHORS)
+@allow(*TEACHING_STAFF)
 def show_lesson(lesson_id: int):
     """A lesson as trainees will read it: sanitized text, video and attachments."""
     lesson = _lesson(lesson_id)
@@ -203,7 +204,7 @@ def show_lesson(lesson_id: int):
 
 
 @bp.route("/courses/lessons/<int:lesson_id>/edit", methods=["GET", "POST"])
-@allow(*AUTHORS)
+@allow(*TEACHING_STAFF)
 def edit_lesson(lesson_id: int):
     """Edit a lesson's text, study time and video, and manage its attachments."""
     lesson = _lesson(lesson_id, edit=True)
@@ -236,7 +237,7 @@ def edit_lesson(lesson_id: int):
 
 
 @bp.post("/courses/lessons/<int:lesson_id>/move")
-@allow(*AUTHORS)
+@allow(*TEACHING_STAFF)
 def move_lesson(lesson_id: int):
     """Move a lesson one place up or down in its course."""
     lesson = _lesson(lesson_id, edit=True)
@@ -249,7 +250,7 @@ def move_lesson(lesson_id: int):
 
 
 @bp.post("/courses/lessons/<int:lesson_id>/delete")
-@allow(*AUTHORS)
+@allow(*TEACHING_STAFF)
 def delete_lesson(lesson_id: int):
     """Delete a lesson with its video and attachments."""
     lesson = _lesson(lesson_id, edit=True)
@@ -262,7 +263,7 @@ def delete_lesson(lesson_id: int):
 
 
 @bp.post("/courses/lessons/<int:lesson_id>/attachments")
-@allow(*AUTHORS)
+@allow(*TEACHING_STAFF)
 def add_attachment(lesson_id: int):
     """Upload an attachment, refused unless its type, content and size are allowed."""
     lesson = _lesson(lesson_id, edit=True)
@@ -281,7 +282,7 @@ def add_attachment(lesson_id: int):
 
 
 @bp.post("/courses/attachments/<int:attachment_id>/delete")
-@allow(*AUTHORS)
+@allow(*TEACHING_STAFF)
 def delete_attachment(attachment_id: int):
     """Delete an attachment and its stored file."""
     attachment = db.session.get(Attachment, attachment_id)

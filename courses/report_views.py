@@ -15,16 +15,15 @@ from courses.models import (
 from courses.report_forms import ReportForm, ReviewForm
 from courses.similarity import shared_passages
 from partyschool.access import allow, can_see_school, get_scoped, scope_to_user
-from partyschool.accounts.models import Role
+from partyschool.accounts.models import TEACHING_STAFF, Role
 from partyschool.candidates.models import Candidate
 from partyschool.extensions import db, utcnow
 from partyschool.web.views import add_nav
 
 bp = Blueprint("reports", __name__)
-REVIEWERS = (Role.INSTRUCTOR, Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN)
 
 add_nav("学习心得", "reports.mine", Role.ACTIVIST)
-add_nav("心得审阅", "reports.classes", *REVIEWERS)
+add_nav("心得审阅", "reports.classes", *TEACHING_STAFF)
 
 
 @bp.app_context_processor
@@ -59,7 +58,7 @@ def _class(class_id: int) -> TrainingClass:
 
 def _report(report_id: int) -> ReadingReport:
     return get_scoped(
-        ReadingReport, report_id, lambda report: report.enrolment.training_class.party_school_id
+        ReadingReport, report_id, lambda report: report.enrolment.training_class.party_school
     )
 
 
@@ -106,7 +105,7 @@ def write(class_id: int):
 
 
 @bp.get("/reports")
-@allow(*REVIEWERS)
+@allow(*TEACHING_STAFF)
 def classes():
     """Classes of the reviewer's party school that ask for reports, with how many await review."""
     stmt = scope_to_user(
@@ -124,7 +123,7 @@ def classes():
 
 
 @bp.get("/classes/<int:class_id>/reports")
-@allow(*REVIEWERS)
+@allow(*TEACHING_STAFF)
 def queue(class_id: int):
     """The review queue of a class: pending reports first, with their similarity."""
     training_class = _class(class_id)
@@ -159,14 +158,14 @@ def _render_report(report: ReadingReport, form: ReviewForm):
 
 
 @bp.get("/reports/<int:report_id>")
-@allow(*REVIEWERS)
+@allow(*TEACHING_STAFF)
 def show(report_id: int):
     """A report beside its most similar earlier report, shared passages marked."""
     return _render_report(_report(report_id), ReviewForm())
 
 
 @bp.post("/reports/<int:report_id>/review")
-@allow(*REVIEWERS)
+@allow(*TEACHING_STAFF)
 def review(report_id: int):
     """Pass a report, or return it to the trainee with a comment."""
     report = _report(report_id)

@@ -14,14 +14,13 @@ from courses import study
 from courses.authoring import render_markdown
 from courses.models import Lecture, Lesson, TrainingClass, class_instructors
 from partyschool.access import allow, require_school, scope_to_user
-from partyschool.accounts.models import ADMIN_ROLES, Role
+from partyschool.accounts.models import ADMINS, STAFF, Role
 from partyschool.api.spec import ApiError, operation
 from partyschool.extensions import db
 from partyschool.web.views import add_nav
 
 bp = Blueprint("study", __name__)
 
-STAFF = (Role.INSTRUCTOR, Role.ORGANIZER, Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN)
 
 add_nav("学习进度", "study.index", Role.ACTIVIST)
 add_nav("考勤与学时", "study.classes", *STAFF)
@@ -82,7 +81,7 @@ def _teacher_class(training_class: TrainingClass | None, *, organizers: bool = F
     if training_class is None:
         abort(404)
     require_school(training_class.party_school_id)
-    if current_user.role in ADMIN_ROLES or (organizers and current_user.role is Role.ORGANIZER):
+    if current_user.role in ADMINS or (organizers and current_user.role is Role.ORGANIZER):
         return training_class
     if not study.is_class_teacher(current_user, training_class):
         abort(403)
@@ -218,7 +217,7 @@ def classes():
         "courses/study/classes.html",
         training_classes=training_classes,
         can_take_attendance={
-            c.id: current_user.role in ADMIN_ROLES or study.is_class_teacher(current_user, c)
+            c.id: current_user.role in ADMINS or study.is_class_teacher(current_user, c)
             for c in training_classes
         },
     )

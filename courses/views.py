@@ -5,23 +5,28 @@ import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from courses import enrolment
 from courses.forms import AnnouncementForm, ClassForm, DecisionForm, LectureForm, NominateForm
 from courses.models import Announcement, Course, Enrolment, Lecture, TrainingClass
-from partyschool.access import allow, require_school, scope_to_user, signed_in
-from partyschool.accounts.models import Role, User
+from partyschool.access import (
+    allow,
+    get_scoped,
+    require_school,
+    school_scope,
+    scope_to_user,
+    shared_with,
+    signed_in,
+)
+from partyschool.accounts.models import ADMINS, ORGANIZERS, Role, User
 from partyschool.candidates.models import Candidate
 from partyschool.extensions import BEIJING, db, today
-from partyschool.organization.models import PartySchool
 from partyschool.web.views import add_nav
 
 bp = Blueprint("courses", __name__, url_prefix="/classes")
-ADMINS = (Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN)
-NOMINATORS = (Role.ORGANIZER, Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN)
 
 add_nav("培训班", "courses.index", *Role)
 add_nav("分党校主页", "courses.branch_home", *Role)
@@ -32,39 +37,22 @@ def own_candidate() -> Candidate | None:
     return db.session.scalar(select(Candidate).where(Candidate.user_id == current_user.id))
 
 
-def shared_with(stmt, school_column, school_id: int | None = None):
-    """Rows of a party school (default: the user's) and of the school level, which serves all;
-    the school level's own staff see every school's rows."""
-    stmt = stmt.join(PartySchool, PartySchool.id == school_column)
-    if school_id is None and current_user.has_school_scope:
-        return stmt
-    school_id = school_id or current_user.party_school_id
-    return stmt.where(or_(school_column == school_id, PartySchool.parent_id.is_(None)))
-
-
 def visible_classes():
     """The classes the user may see, newest first."""
     return (
-        shared_with(select(TrainingClass), TrainingClass.party_school_id)
+        shared_with(select(TrainingClass), TrainingClass.party_school_id, school_scope())
         .options(joinedload(TrainingClass.course))
         .order_by(TrainingClass.starts_on.desc())
     )
 
 
 def _class(class_id: int) -> TrainingClass:
-    training_class = db.session.get(TrainingClass, class_id)
-    if training_class is None:
-        abort(404)
-    if not training_class.party_school.is_school_level:
-        require_school(training_class.party_school_id)
-    return training_class
+    return get_scoped(TrainingClass, class_id, shared=True)
 
 
 def _managed_class(class_id: int) -> TrainingClass:
     """A class the signed-in admin may change: one of their own school."""
-    training_class = _class(class_id)
-    require_school(training_class.party_school_id)
-    return training_class
+    return get_scoped(TrainingClass, class_id, shared=True, editable=True)
 
 
 @bp.get("/")
@@ -94,7 +82,7 @@ def branch_home():
         if enrolment.is_in_window(c, on) or c.starts_on <= on <= c.ends_on
     ]
     notices = db.session.scalars(
-        shared_with(select(Announcement), Announcement.party_school_id)
+        shared_with(select(Announcement), Announcement.party_school_id, school_scope())
         .order_by(Announcement.published_at.desc())
         .limit(20)
     )
@@ -261,7 +249,7 @@ STUDENT_NO_SEPARATORS = re.compile(r"[\s,，;；、]+")
 
 
 @bp.post("/<int:class_id>/nominate")
-@allow(*NOMINATORS)
+@allow(*ORGANIZERS)
 def nominate(class_id: int):
     """Nominate a list of candidates; each is admitted to the queue or refused with reasons."""
     training_class = _managed_class(class_id)

@@ -41,14 +41,13 @@ from exams.questions import (
     to_json,
     validate,
 )
-from partyschool.access import can_see_school
-from partyschool.accounts.models import Role, User
+from partyschool.access import can_see_school, school_scope, shared_with
+from partyschool.accounts.models import User
 from partyschool.candidates.models import Candidate
 from partyschool.organization.models import PartySchool
 from partyschool.spreadsheets import write_xlsx
 
 # Who manages exams: instructors, branch-school admins and the school admin (not organizers).
-EXAM_STAFF = (Role.INSTRUCTOR, Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN)
 MAX_RULE_COUNT = 200
 MAX_TIME_LIMIT = 600
 MAX_ATTEMPTS = 10
@@ -77,28 +76,6 @@ def _hundredth(value: Decimal) -> Decimal:
 # --- Scope ------------------------------------------------------------------------------------
 
 
-def can_view(user: User, party_school: PartySchool) -> bool:
-    """Staff see their own school's banks and papers, and the school level's."""
-    return can_see_school(user, party_school.id) or party_school.is_school_level
-
-
-def can_edit(user: User, party_school: PartySchool) -> bool:
-    """Staff edit their own school's banks and papers; school-level staff edit all."""
-    return can_see_school(user, party_school.id)
-
-
-def shared_with_school(stmt, column, school_id: int | None):
-    """Rows of one party school and of the school level (None: every school's rows)."""
-    stmt = stmt.join(PartySchool, PartySchool.id == column)
-    if school_id is None:
-        return stmt
-    return stmt.where(or_(column == school_id, PartySchool.parent_id.is_(None)))
-
-
-def _user_school(user: User) -> int | None:
-    return None if user.has_school_scope else user.party_school_id
-
-
 def usable_by(source_school: PartySchool, target_school_id: int) -> bool:
     """True when a bank or paper of `source_school` may serve a paper or class of the target."""
     return source_school.id == target_school_id or source_school.is_school_level
@@ -121,8 +98,8 @@ def visible_banks(session: Session, user: User) -> list[BankRow]:
     active = func.count(Question.id).filter(Question.is_retired.is_(False))
     retired = func.count(Question.id).filter(Question.is_retired.is_(True))
     stmt = (
-        shared_with_school(
-            select(QuestionBank, active, retired), QuestionBank.party_school_id, _user_school(user)
+        shared_with(
+            select(QuestionBank, active, retired), QuestionBank.party_school_id, school_scope(user)
         )
         .outerjoin(Question, Question.bank_id == QuestionBank.id)
         .group_by(QuestionBank.id, PartySchool.id)
@@ -134,7 +111,7 @@ def visible_banks(session: Session, user: User) -> list[BankRow]:
 
 def usable_banks(session: Session, school_id: int) -> list[QuestionBank]:
     """The banks a paper of this school may draw from: its own and the school level's."""
-    stmt = shared_with_school(select(QuestionBank), QuestionBank.party_school_id, school_id)
+    stmt = shared_with(select(QuestionBank), QuestionBank.party_school_id, school_id)
     return list(session.scalars(stmt.order_by(PartySchool.id, QuestionBank.name)))
 
 
@@ -344,14 +321,14 @@ class PaperRow:
 
 
 def _paper_rows(session: Session, school_id: int | None) -> list[PaperRow]:
-    stmt = shared_with_school(select(Paper, PartySchool), Paper.party_school_id, school_id)
+    stmt = shared_with(select(Paper, PartySchool), Paper.party_school_id, school_id)
     rows = session.execute(stmt.order_by(PartySchool.id, Paper.created_at.desc(), Paper.id))
     return [PaperRow(paper, school) for paper, school in rows]
 
 
 def visible_papers(session: Session, user: User) -> list[PaperRow]:
     """The papers the user may see: their school's and the school level's."""
-    return _paper_rows(session, _user_school(user))
+    return _paper_rows(session, school_scope(user))
 
 
 def usable_papers(session: Session, school_id: int) -> list[PaperRow]:
@@ -615,7 +592,7 @@ def copy_paper(session: Session, paper: Paper, user: User) -> Paper:
     school when the user may edit it there, else in the user's school. (A copy never moves a
     branch's questions up to the school level, where every branch would see them.)"""
     own = paper_school(session, paper)
-    school = own if can_edit(user, own) else user.party_school
+    school = own if can_see_school(user, own.id) else user.party_school
     copy = Paper(
         party_school_id=school.id,
         title=f"{paper.title}（副本）"[:200],

@@ -33,16 +33,17 @@ from exams.manage_forms import (
 )
 from exams.models import Answer, Attempt, Exam, Paper, PaperMode, Question, QuestionBank
 from exams.questions import QuestionType, option_letter
-from partyschool.access import allow, get_scoped, scope_to_user
+from partyschool.access import allow, can_see_school, get_scoped, scope_to_user
+from partyschool.accounts.models import TEACHING_STAFF
 from partyschool.extensions import BEIJING, db
 from partyschool.spreadsheets import MAX_UPLOAD_BYTES
 from partyschool.web.views import add_nav
 
 bp = Blueprint("exam_admin", __name__, url_prefix="/exam-admin")
-STAFF = manage.EXAM_STAFF
+
 UPLOAD_LIMIT = max(formats.MAX_TEXT_BYTES, MAX_UPLOAD_BYTES) + 1
 
-add_nav("考试管理", "exam_admin.index", *STAFF)
+add_nav("考试管理", "exam_admin.index", *TEACHING_STAFF)
 
 
 @bp.context_processor
@@ -65,29 +66,18 @@ def helpers() -> dict:
 
 def _bank(bank_id: int, *, edit: bool = False) -> QuestionBank:
     """The bank; 404 when the user may not see it, 403 when they may see but not edit it."""
-    bank = db.session.get(QuestionBank, bank_id)
-    if bank is None or not manage.can_view(current_user, bank.party_school):
-        abort(404)
-    if edit and not manage.can_edit(current_user, bank.party_school):
-        abort(403)
-    return bank
+    return get_scoped(QuestionBank, bank_id, shared=True, editable=edit)
 
 
 def _question(question_id: int, *, edit: bool = False) -> Question:
-    question = db.session.get(Question, question_id)
-    if question is None:
-        abort(404)
+    question = get_scoped(Question, question_id, lambda q: q.bank.party_school, shared=True)
     _bank(question.bank_id, edit=edit)
     return question
 
 
 def _paper(paper_id: int, *, edit: bool = False) -> Paper:
-    paper = db.session.get(Paper, paper_id)
-    if paper is None or not manage.can_view(current_user, manage.paper_school(db.session, paper)):
-        abort(404)
-    if edit and not manage.can_edit(current_user, manage.paper_school(db.session, paper)):
-        abort(403)
-    return paper
+    school = lambda paper: manage.paper_school(db.session, paper)  # noqa: E731
+    return get_scoped(Paper, paper_id, school, shared=True, editable=edit)
 
 
 def _class(class_id: int) -> TrainingClass:
@@ -95,7 +85,7 @@ def _class(class_id: int) -> TrainingClass:
 
 
 def _exam(exam_id: int) -> Exam:
-    return get_scoped(Exam, exam_id, lambda exam: exam.training_class.party_school_id)
+    return get_scoped(Exam, exam_id, lambda exam: exam.training_class.party_school)
 
 
 def _attempt(attempt_id: int) -> Attempt:
@@ -127,7 +117,7 @@ def _download(content: bytes, mimetype: str, name: str):
 
 
 @bp.get("/")
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def index():
     """Question banks, papers, and the classes whose exams the user manages."""
     classes = db.session.scalars(
@@ -143,12 +133,12 @@ def index():
         classes=classes,
         exam_counts=manage.exam_counts(db.session, classes),
         bank_form=BankForm(),
-        can_edit=lambda school: manage.can_edit(current_user, school),
+        can_edit=lambda school: can_see_school(current_user, school.id),
     )
 
 
 @bp.route("/banks/new", methods=["GET", "POST"])
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def new_bank():
     """Create a question bank of the user's party school."""
     form = BankForm()
@@ -161,7 +151,7 @@ def new_bank():
 
 
 @bp.get("/banks/<int:bank_id>")
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def bank(bank_id: int):
     """A bank's questions by category, filtered by category, type, text and retirement."""
     found = _bank(bank_id)
@@ -188,7 +178,7 @@ def bank(bank_id: int):
             "q": request.args.get("q", ""),
             "retired": request.args.get("retired") == "1",
         },
-        can_edit=manage.can_edit(current_user, found.party_school),
+        can_edit=can_see_school(current_user, found.party_school_id),
     )
 
 
@@ -212,7 +202,7 @@ def _render_question_form(form, bank, question, problems, usage=0):
 
 
 @bp.route("/banks/<int:bank_id>/questions/new", methods=["GET", "POST"])
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def new_question(bank_id: int):
     """Add a question of one type (?type=single|multiple|true_false|fill|essay) to a bank."""
     found = _bank(bank_id, edit=True)
@@ -243,7 +233,7 @@ def new_question(bank_id: int):
 
 
 @bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def edit_question(question_id: int):
     """Correct a question; a corrected key regrades the attempts that were given it."""
     question = _question(question_id, edit=True)
@@ -271,7 +261,7 @@ def edit_question(question_id: int):
 
 
 @bp.post("/questions/<int:question_id>/retire")
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def retire_question(question_id: int):
     """Retire a question (retired=0 brings it back)."""
     question = _question(question_id, edit=True)
@@ -283,7 +273,7 @@ def retire_question(question_id: int):
 
 
 @bp.route("/banks/<int:bank_id>/import", methods=["GET", "POST"])
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def import_questions(bank_id: int):
     """Import a file into a bank, all or nothing, with a row per problem when refused."""
     found = _bank(bank_id, edit=True)
@@ -314,7 +304,7 @@ def import_questions(bank_id: int):
 
 
 @bp.get("/banks/<int:bank_id>/export")
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def export_bank(bank_id: int):
     """Download a bank's questions in use (?format=xlsx|gift|moodle)."""
     found = _bank(bank_id)
@@ -325,7 +315,7 @@ def export_bank(bank_id: int):
 
 
 @bp.get("/template.xlsx")
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def import_template():
     """The empty XLSX template for importing questions."""
     return _download(manage.import_template(), manage.XLSX, "题库导入模板.xlsx")
@@ -335,7 +325,7 @@ def import_template():
 
 
 @bp.route("/papers/new", methods=["GET", "POST"])
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def new_paper():
     """Create an empty paper of the user's party school."""
     form = PaperForm()
@@ -360,7 +350,7 @@ def new_paper():
 
 
 @bp.route("/papers/<int:paper_id>/edit", methods=["GET", "POST"])
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def edit_paper(paper_id: int):
     """Change a paper's title, composition mode (while empty) and shuffle flags."""
     paper = _paper(paper_id, edit=True)
@@ -392,7 +382,7 @@ def _rule_form(paper: Paper) -> RuleForm:
 
 
 @bp.get("/papers/<int:paper_id>")
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def paper(paper_id: int):
     """A paper: its questions or drawing rules, total points, and what would stop an exam."""
     found = _paper(paper_id)
@@ -406,12 +396,12 @@ def paper(paper_id: int):
         rule_form=_rule_form(found),
         problems=manage.paper_problems(db.session, found),
         in_use=manage.paper_in_use(db.session, found),
-        can_edit=manage.can_edit(current_user, school),
+        can_edit=can_see_school(current_user, school.id),
     )
 
 
 @bp.post("/papers/<int:paper_id>/items")
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def update_paper_items(paper_id: int):
     """Change the points of a paper's items (points-N) and remove some (remove-N)."""
     found = _paper(paper_id, edit=True)
@@ -428,7 +418,7 @@ def update_paper_items(paper_id: int):
 
 
 @bp.route("/papers/<int:paper_id>/pick", methods=["GET", "POST"])
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def pick_questions(paper_id: int):
     """Pick questions of a bank (?bank_id=, ?category=) for a fixed paper, with points."""
     found = _paper(paper_id, edit=True)
@@ -473,7 +463,7 @@ def pick_questions(paper_id: int):
 
 
 @bp.post("/papers/<int:paper_id>/rules")
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def add_rule(paper_id: int):
     """Add a drawing rule to a drawn paper; refused when the bank has too few questions."""
     found = _paper(paper_id, edit=True)
@@ -501,7 +491,7 @@ def add_rule(paper_id: int):
 
 
 @bp.post("/papers/<int:paper_id>/copy")
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def copy_paper(paper_id: int):
     """Copy a paper into the user's party school, to change it freely."""
     found = _paper(paper_id)
@@ -515,7 +505,7 @@ def copy_paper(paper_id: int):
 
 
 @bp.get("/classes/<int:class_id>/exams")
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def class_exams(class_id: int):
     """The exams of a training class, with links to grading and results."""
     training_class = _class(class_id)
@@ -586,14 +576,14 @@ def _save_exam(training_class: TrainingClass, exam: Exam | None):
 
 
 @bp.route("/classes/<int:class_id>/exams/new", methods=["GET", "POST"])
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def new_exam(class_id: int):
     """Set an exam (formal or makeup) for a class of the user's party school."""
     return _save_exam(_class(class_id), None)
 
 
 @bp.route("/exams/<int:exam_id>/edit", methods=["GET", "POST"])
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def edit_exam(exam_id: int):
     """Change an exam's window, limits, pass mark and review policy."""
     exam = _exam(exam_id)
@@ -604,7 +594,7 @@ def edit_exam(exam_id: int):
 
 
 @bp.get("/exams/<int:exam_id>/grading")
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def grading(exam_id: int):
     """The essay grading queue of an exam: answers waiting first, then those graded."""
     exam = _exam(exam_id)
@@ -613,7 +603,7 @@ def grading(exam_id: int):
 
 
 @bp.route("/answers/<int:answer_id>/grade", methods=["GET", "POST"])
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def grade_answer(answer_id: int):
     """Grade one essay answer (0..points, with a comment); the attempt's total follows."""
     answer = _answer(answer_id)
@@ -644,7 +634,7 @@ def grade_answer(answer_id: int):
 
 
 @bp.get("/exams/<int:exam_id>/results")
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def results(exam_id: int):
     """Each trainee's best score, the distribution, and item difficulty and discrimination."""
     exam = _exam(exam_id)
@@ -654,7 +644,7 @@ def results(exam_id: int):
 
 
 @bp.get("/exams/<int:exam_id>/results.xlsx")
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def results_xlsx(exam_id: int):
     """The trainees' results as an .xlsx download."""
     exam = _exam(exam_id)
@@ -663,7 +653,7 @@ def results_xlsx(exam_id: int):
 
 
 @bp.get("/exams/<int:exam_id>/items.xlsx")
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def items_xlsx(exam_id: int):
     """The item statistics as an .xlsx download."""
     exam = _exam(exam_id)
@@ -672,7 +662,7 @@ def items_xlsx(exam_id: int):
 
 
 @bp.get("/attempts/<int:attempt_id>")
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def attempt(attempt_id: int):
     """One attempt question by question: the key, the response, the score."""
     found = _attempt(attempt_id)
@@ -688,7 +678,7 @@ def attempt(attempt_id: int):
 
 
 @bp.route("/classes/<int:class_id>/scores", methods=["GET", "POST"])
-@allow(*STAFF)
+@allow(*TEACHING_STAFF)
 def class_scores(class_id: int):
     """Enter usual and practice scores (0-100) and see every trainee's class grade."""
     training_class = _class(class_id)

@@ -7,14 +7,16 @@ branch school are scoped with `scope_to_user` (queries) and `require_school` (si
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select
+from sqlalchemy import Select, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from partyschool.accounts.models import Role, User
 from partyschool.extensions import csrf, db
+from partyschool.organization.models import PartySchool
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -114,23 +116,63 @@ def can_see_school(user: User, party_school_id: int | None) -> bool:
     return user.has_school_scope or user.party_school_id == party_school_id
 
 
+def can_view_shared(user: User, party_school: PartySchool) -> bool:
+    """True when the user may see a record of this school: their own school's, or the school
+    level's, which serves every branch (the course library, shared banks and papers)."""
+    return party_school.is_school_level or can_see_school(user, party_school.id)
+
+
 def require_school(party_school_id: int | None) -> None:
     """Answer 404 for a record of another branch school, as if it did not exist."""
     if not can_see_school(current_user, party_school_id):
         abort(404)
 
 
-def get_scoped(model, record_id: int, school_of: Callable | None = None):
-    """The record with this id, or 404 when there is none or it belongs to another branch
-    school; `school_of(record)` names its party school (default: its party_school_id)."""
-    record = db.session.get(model, record_id)
+def get_scoped(
+    model,
+    record_id: int,
+    school_of: Callable[[Any], PartySchool] | None = None,
+    *,
+    shared: bool = False,
+    editable: bool = False,
+):
+    """The record with this id, or 404 when there is none or another branch school's, or 403
+    when `editable` is asked and the user may only read it.
+
+    `school_of(record)` names its party school (default: `record.party_school`); `shared`
+    records of the school level are visible to every branch but editable only at that level.
+    """
+    # Ids past SQLite's 64-bit integers cannot name a row; they are not an error either.
+    record = db.session.get(model, record_id) if 0 < record_id < 2**63 else None
     if record is None:
         abort(404)
-    require_school(school_of(record) if school_of else record.party_school_id)
+    school = school_of(record) if school_of else record.party_school
+    visible = can_view_shared if shared else lambda user, s: can_see_school(user, s.id)
+    if not visible(current_user, school):
+        abort(404)
+    if editable and not can_see_school(current_user, school.id):
+        abort(403)
     return record
+
+
+def school_scope(user: User | None = None) -> int | None:
+    """The party school whose records the user works on; None for the school level (all)."""
+    user = user or current_user
+    return None if user.has_school_scope else user.party_school_id
 
 
 def scope_to_user(stmt: Select, column: InstrumentedAttribute, user: User | None = None) -> Select:
     """Restrict a query to the party school of the user, unless they see the whole school."""
-    user = user or current_user
-    return stmt if user.has_school_scope else stmt.where(column == user.party_school_id)
+    school_id = school_scope(user)
+    return stmt if school_id is None else stmt.where(column == school_id)
+
+
+def shared_with(
+    stmt: Select, school_column: InstrumentedAttribute, school_id: int | None
+) -> Select:
+    """Rows of one party school and of the school level, which serves every branch; with
+    `school_id` None, every school's rows. Joins `PartySchool` for ordering by level."""
+    stmt = stmt.join(PartySchool, PartySchool.id == school_column)
+    if school_id is None:
+        return stmt
+    return stmt.where(or_(school_column == school_id, PartySchool.parent_id.is_(None)))

@@ -33,8 +33,14 @@ ROLE_LABELS = {
     Role.ORGANIZER: "组织员",
     Role.ACTIVIST: "学员",
 }
-STAFF_ROLES = frozenset(Role) - {Role.ACTIVIST}
-ADMIN_ROLES = frozenset({Role.SCHOOL_ADMIN, Role.BRANCH_ADMIN})
+# The role vocabulary: every permission names one of these sets, never a tuple of its own.
+TRAINEES = frozenset({Role.ACTIVIST})
+ADMINS = frozenset({Role.SCHOOL_ADMIN, Role.BRANCH_ADMIN})
+# Keep development records and verify training (组织员 and the admins above them).
+ORGANIZERS = ADMINS | {Role.ORGANIZER}
+# Write courses, question banks and papers, run exams, review reports.
+TEACHING_STAFF = ADMINS | {Role.INSTRUCTOR}
+STAFF = frozenset(Role) - TRAINEES
 
 
 class User(UserMixin, db.Model):

@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from partyschool.accounts.models import ADMIN_ROLES, ApiToken, Role, User
+from partyschool.accounts.models import ADMINS, ApiToken, Role, User
 from partyschool.extensions import utcnow
 from partyschool.organization.models import PartySchool
 
@@ -179,5 +179,5 @@ def can_manage(actor: User, target: User) -> bool:
     return (
         actor.role is Role.BRANCH_ADMIN
         and target.party_school_id == actor.party_school_id
-        and target.role not in ADMIN_ROLES
+        and target.role not in ADMINS
     )

@@ -10,12 +10,11 @@ from wtforms.fields.choices import SelectChoice
 from partyschool.access import allow, public, scope_to_user, signed_in
 from partyschool.accounts import services
 from partyschool.accounts.forms import LoginForm, PasswordForm, UserForm
-from partyschool.accounts.models import Role, User
+from partyschool.accounts.models import ADMINS, Role, User
 from partyschool.extensions import db, limiter
 from partyschool.organization.models import PartySchool
 
 bp = Blueprint("accounts", __name__)
-ADMINS = (Role.SCHOOL_ADMIN, Role.BRANCH_ADMIN)
 
 
 def safe_next(target: str | None) -> str:

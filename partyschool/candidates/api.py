@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from partyschool.access import allow, can_see_school
-from partyschool.accounts.models import Role
+from partyschool.accounts.models import ORGANIZERS, Role
 from partyschool.api.spec import ApiError, operation
 from partyschool.candidates import listing, services
 from partyschool.candidates.models import Candidate
@@ -17,7 +17,6 @@ from partyschool.candidates.rules import STAGE_LABELS
 from partyschool.extensions import db, today
 
 bp = Blueprint("candidates_api", __name__, url_prefix="/api/v1/candidates")
-STAFF = (Role.ORGANIZER, Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN)
 
 
 class CandidateOut(BaseModel):
@@ -109,7 +108,7 @@ def _visible(student_no: str) -> Candidate:
 
 
 @bp.get("")
-@allow(*STAFF)
+@allow(*ORGANIZERS)
 @operation("发展对象列表（分页、可筛选）", response=CandidatePage, tag="candidates")
 def index():
     """Candidates in the caller's scope; filters: stage, college_id, class_name, building_id,
@@ -128,7 +127,7 @@ def index():
 
 
 @bp.get("/<student_no>")
-@allow(*STAFF, Role.ACTIVIST)
+@allow(*ORGANIZERS, Role.ACTIVIST)
 @operation("一名学生的档案概要", response=CandidateOut, tag="candidates")
 def show(student_no: str):
     """A candidate's identity and stored standing."""
@@ -136,7 +135,7 @@ def show(student_no: str):
 
 
 @bp.get("/<student_no>/eligibility")
-@allow(*STAFF, Role.ACTIVIST)
+@allow(*ORGANIZERS, Role.ACTIVIST)
 @operation("资格审核：每个下一步是否符合条件及全部理由", response=EligibilityOut, tag="candidates")
 def eligibility(student_no: str):
     """Every next step of the candidate, eligible or not, with every reason."""

@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from partyschool.access import allow, get_scoped, require_school
-from partyschool.accounts.models import Role
+from partyschool.accounts.models import ORGANIZERS, Role
 from partyschool.accounts.views import safe_next
 from partyschool.audit import AuditEvent
 from partyschool.candidates import forms, imports, listing, services
@@ -29,7 +29,6 @@ from partyschool.organization.models import Room
 from partyschool.spreadsheets import SpreadsheetError, read_table
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
-ORGANIZERS = (Role.ORGANIZER, Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN)
 
 
 @dataclass(frozen=True)

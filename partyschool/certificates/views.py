@@ -21,7 +21,7 @@ from sqlalchemy import select
 from courses.models import Enrolment, TrainingClass
 from courses.views import own_candidate, visible_classes
 from partyschool.access import allow, get_scoped, require_school
-from partyschool.accounts.models import Role
+from partyschool.accounts.models import ADMINS, ORGANIZERS, Role
 from partyschool.certificates import completion, services
 from partyschool.certificates.forms import RevokeForm, TemplateForm
 from partyschool.certificates.models import Certificate
@@ -30,11 +30,9 @@ from partyschool.spreadsheets import write_xlsx
 from partyschool.web.views import add_nav
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
-STAFF = (Role.ORGANIZER, Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN)
-ADMINS = (Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN)
 BATCH_SIZE = 20
 
-add_nav("结业与证书", "certificates.overview", *STAFF)
+add_nav("结业与证书", "certificates.overview", *ORGANIZERS)
 add_nav("我的证书", "certificates.mine", Role.ACTIVIST)
 
 
@@ -47,7 +45,7 @@ def _certificate(certificate_id: int) -> Certificate:
 
 
 @bp.get("/")
-@allow(*STAFF)
+@allow(*ORGANIZERS)
 def overview():
     """Completion of every class in scope, compared by class and by branch school."""
     classes = [
@@ -65,7 +63,7 @@ def overview():
 
 
 @bp.get("/classes/<int:class_id>")
-@allow(*STAFF)
+@allow(*ORGANIZERS)
 def class_view(class_id: int):
     """Every trainee of a class: enrolled, hours, exam, report, certificate, or what blocks."""
     training_class = _class(class_id)
@@ -79,7 +77,7 @@ def class_view(class_id: int):
 
 
 @bp.get("/classes/<int:class_id>/completion.xlsx")
-@allow(*STAFF)
+@allow(*ORGANIZERS)
 def class_export(class_id: int):
     """The class's completion view as XLSX."""
     training_class = _class(class_id)
@@ -94,7 +92,7 @@ def class_export(class_id: int):
 
 
 @bp.post("/enrolments/<int:enrolment_id>/issue")
-@allow(*STAFF)
+@allow(*ORGANIZERS)
 def issue_one(enrolment_id: int):
     """Issue one trainee's certificate, or say every reason it cannot be."""
     enrolment = db.session.get(Enrolment, enrolment_id)
@@ -113,7 +111,7 @@ def issue_one(enrolment_id: int):
 
 
 @bp.post("/classes/<int:class_id>/issue-batch")
-@allow(*STAFF)
+@allow(*ORGANIZERS)
 def issue_batch(class_id: int):
     """Issue the next few certificates of a class; the page calls this until none remain,
     showing a progress bar (JSON: issued now, done, remaining, total)."""
@@ -126,7 +124,7 @@ def issue_batch(class_id: int):
 
 
 @bp.get("/classes/<int:class_id>/certificates.zip")
-@allow(*STAFF)
+@allow(*ORGANIZERS)
 def class_zip(class_id: int):
     """Every valid certificate PDF of a class in one ZIP."""
     training_class = _class(class_id)
@@ -145,7 +143,7 @@ def class_zip(class_id: int):
 
 
 @bp.get("/<int:certificate_id>/pdf")
-@allow(*STAFF)
+@allow(*ORGANIZERS)
 def pdf(certificate_id: int):
     """The certificate's PDF exactly as rendered when it was issued."""
     certificate = _certificate(certificate_id)

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from partyschool.access import public, scope_to_user
-from partyschool.accounts.models import Role, User
+from partyschool.accounts.models import ADMINS, ORGANIZERS, Role, User
 from partyschool.extensions import BEIJING, db
 from partyschool.organization.models import PartySchool
 
@@ -45,10 +45,10 @@ def add_nav(label: str, endpoint: str, *roles: Role) -> None:
 
 
 add_nav("首页", "web.home", *Role)
-add_nav("发展档案", "candidates.index", Role.ORGANIZER, Role.BRANCH_ADMIN, Role.SCHOOL_ADMIN)
+add_nav("发展档案", "candidates.index", *ORGANIZERS)
 add_nav("我的档案", "record.my_record", Role.ACTIVIST)
 add_nav("分党校", "organization.schools", Role.SCHOOL_ADMIN)
-add_nav("账号管理", "accounts.users", Role.SCHOOL_ADMIN, Role.BRANCH_ADMIN)
+add_nav("账号管理", "accounts.users", *ADMINS)
 
 
 @bp.app_template_filter("datetime")
@@ -88,7 +88,7 @@ def home():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
     context = {}
-    if current_user.role in (Role.SCHOOL_ADMIN, Role.BRANCH_ADMIN, Role.ORGANIZER):
+    if current_user.role in ORGANIZERS:
         context["counts"] = accounts_by_school_and_role(current_user)
     return render_template(f"web/home_{current_user.role.value}.html", roles=list(Role), **context)
 
