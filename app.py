@@ -1,5 +1,5 @@
 """WSGI entry point: `flask --app app run` and `gunicorn app:app`."""
 
-from partyschool.factory import create_app
+from partyschool.app.factory import create_app
 
 app = create_app()

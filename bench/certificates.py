@@ -83,12 +83,12 @@ def issue_batch(count: int) -> tuple[float, list[int]]:
 
     from courses.models import Enrolment, EnrolmentStatus, LessonProgress
     from exams.models import Attempt, AttemptStatus, Exam, Paper, PaperMode
-    from partyschool import demo
+    from partyschool.app import demo
+    from partyschool.app.factory import create_app
     from partyschool.candidates.models import Candidate, StageChange
     from partyschool.candidates.rules import Level, Stage
     from partyschool.certificates import services
     from partyschool.extensions import db, today, utcnow
-    from partyschool.factory import create_app
     from tests.factories import make_class, make_course
 
     workdir = tempfile.mkdtemp(prefix="bench-certificates-")

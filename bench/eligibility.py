@@ -21,8 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import flask_migrate  # noqa: E402
 from sqlalchemy import event, insert, select  # noqa: E402
 
-from partyschool import demo  # noqa: E402
 from partyschool.accounts.models import User  # noqa: E402
+from partyschool.app import demo  # noqa: E402
+from partyschool.app.factory import create_app  # noqa: E402
 from partyschool.candidates import rules, services  # noqa: E402
 from partyschool.candidates.models import (  # noqa: E402
     Candidate,
@@ -34,7 +35,6 @@ from partyschool.candidates.models import (  # noqa: E402
 )
 from partyschool.candidates.rules import ExperienceKind, Level, Stage, VetoHolder  # noqa: E402
 from partyschool.extensions import db, today  # noqa: E402
-from partyschool.factory import create_app  # noqa: E402
 from partyschool.organization.models import Room  # noqa: E402
 
 CANDIDATES = int(os.environ.get("BENCH_CANDIDATES", "20000"))

@@ -49,8 +49,8 @@ from sqlalchemy import create_engine, make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from exams.models import AttemptStatus  # noqa: E402
+from partyschool.app.factory import create_app  # noqa: E402
 from partyschool.extensions import db  # noqa: E402
-from partyschool.factory import create_app  # noqa: E402
 
 QUESTIONS = 30
 

@@ -38,13 +38,13 @@ from courses.models import (  # noqa: E402
     Lesson,
     TrainingClass,
 )
-from partyschool import demo  # noqa: E402
 from partyschool.accounts import services as accounts  # noqa: E402
 from partyschool.accounts.models import Role, User  # noqa: E402
+from partyschool.app import demo  # noqa: E402
+from partyschool.app.factory import create_app  # noqa: E402
 from partyschool.candidates.models import Candidate, StageChange  # noqa: E402
 from partyschool.candidates.rules import Level, Stage  # noqa: E402
 from partyschool.extensions import BEIJING, db, today, utcnow  # noqa: E402
-from partyschool.factory import create_app  # noqa: E402
 
 TRAINEES = int(os.environ.get("BENCH_TRAINEES", "1000"))
 INTERVAL = float(os.environ.get("BENCH_INTERVAL", "30"))

@@ -17,7 +17,7 @@ from courses.models import Attachment, Course, Lesson
 from partyschool.access import allow, signed_in
 from partyschool.accounts.models import TEACHING_STAFF
 from partyschool.extensions import db
-from partyschool.web.views import add_nav
+from partyschool.web.navigation import add_nav
 
 bp = Blueprint("authoring", __name__)
 

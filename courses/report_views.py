@@ -18,7 +18,7 @@ from partyschool.access import allow, can_see_school, get_scoped, scope_to_user
 from partyschool.accounts.models import TEACHING_STAFF, Role
 from partyschool.candidates.models import Candidate
 from partyschool.extensions import db, utcnow
-from partyschool.web.views import add_nav
+from partyschool.web.navigation import add_nav
 
 bp = Blueprint("reports", __name__)
 

@@ -17,7 +17,7 @@ from partyschool.access import allow, require_school, scope_to_user
 from partyschool.accounts.models import ADMINS, STAFF, Role
 from partyschool.api.spec import ApiError, operation
 from partyschool.extensions import db
-from partyschool.web.views import add_nav
+from partyschool.web.navigation import add_nav
 
 bp = Blueprint("study", __name__)
 

@@ -24,7 +24,7 @@ from partyschool.access import (
 from partyschool.accounts.models import ADMINS, ORGANIZERS, Role, User
 from partyschool.candidates.models import Candidate
 from partyschool.extensions import BEIJING, db, today
-from partyschool.web.views import add_nav
+from partyschool.web.navigation import add_nav
 
 bp = Blueprint("courses", __name__, url_prefix="/classes")
 

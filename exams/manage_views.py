@@ -37,7 +37,7 @@ from partyschool.access import allow, can_see_school, get_scoped, scope_to_user
 from partyschool.accounts.models import TEACHING_STAFF
 from partyschool.extensions import BEIJING, db
 from partyschool.spreadsheets import MAX_UPLOAD_BYTES
-from partyschool.web.views import add_nav
+from partyschool.web.navigation import add_nav
 
 bp = Blueprint("exam_admin", __name__, url_prefix="/exam-admin")
 

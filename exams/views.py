@@ -11,7 +11,7 @@ from partyschool.access import allow
 from partyschool.accounts.models import Role
 from partyschool.candidates.models import Candidate
 from partyschool.extensions import db, utcnow
-from partyschool.web.views import add_nav
+from partyschool.web.navigation import add_nav
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
 

@@ -11,9 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from partyschool.accounts import services as account_services
-from partyschool.cli import seed_everything
+from partyschool.app.cli import seed_everything
+from partyschool.app.factory import create_app
 from partyschool.extensions import db, limiter
-from partyschool.factory import create_app
 from tests.factories import PASSWORD
 
 CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')

@@ -317,7 +317,7 @@ def test_every_route_declares_an_access_rule(app):
 
 
 def test_an_undeclared_route_is_denied():
-    from partyschool.factory import create_app
+    from partyschool.app.factory import create_app
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     app.add_url_rule("/forgotten", "forgotten", lambda: "secret")

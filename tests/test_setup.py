@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from partyschool import config
 from partyschool.accounts.models import User
-from partyschool.demo import ACCOUNTS
+from partyschool.app.demo import ACCOUNTS
 from partyschool.extensions import db
 
 

@@ -1,7 +1,5 @@
 """Sign in and out, change password, and the administrators' account pages."""
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -13,18 +11,9 @@ from partyschool.accounts.forms import LoginForm, PasswordForm, UserForm
 from partyschool.accounts.models import ADMINS, Role, User
 from partyschool.extensions import db, limiter
 from partyschool.organization.models import PartySchool
+from partyschool.web.navigation import safe_next
 
 bp = Blueprint("accounts", __name__)
-
-
-def safe_next(target: str | None) -> str:
-    """A same-site path to go to after sign-in; anything else goes home."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("web.home")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return url_for("web.home")
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])

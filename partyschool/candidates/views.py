@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from partyschool.access import allow, get_scoped, require_school
 from partyschool.accounts.models import ORGANIZERS, Role
-from partyschool.accounts.views import safe_next
 from partyschool.audit import AuditEvent
 from partyschool.candidates import forms, imports, listing, services
 from partyschool.candidates import publicity as publicity_lists
@@ -27,6 +26,7 @@ from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS
 from partyschool.extensions import db, today
 from partyschool.organization.models import Room
 from partyschool.spreadsheets import SpreadsheetError, read_table
+from partyschool.web.navigation import safe_next
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 

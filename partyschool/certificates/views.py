@@ -27,7 +27,7 @@ from partyschool.certificates.forms import RevokeForm, TemplateForm
 from partyschool.certificates.models import Certificate
 from partyschool.extensions import db, today, utcnow
 from partyschool.spreadsheets import write_xlsx
-from partyschool.web.views import add_nav
+from partyschool.web.navigation import add_nav
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 BATCH_SIZE = 20

@@ -1,1 +1,1 @@
-"""Pages shared by every role: home, health, errors, the base form."""
+"""Shared web plumbing of every package: the base form, the navigation bar, filters."""

@@ -2,7 +2,7 @@
 
 import pytest
 
-from partyschool import demo
+from partyschool.app import demo
 from tests.browser.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from exams.models import Answer
-from partyschool import demo
+from partyschool.app import demo
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import reread
 

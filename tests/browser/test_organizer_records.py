@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from partyschool import demo
+from partyschool.app import demo
 from partyschool.extensions import today
 
 pytestmark = pytest.mark.browser

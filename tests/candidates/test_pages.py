@@ -8,8 +8,8 @@ import openpyxl
 import pytest
 from sqlalchemy import event
 
-from partyschool import demo
 from partyschool.accounts.models import Role
+from partyschool.app import demo
 from partyschool.candidates.models import PublicityNotice
 from partyschool.candidates.rules import PublicityOutcome, Stage, Step
 from partyschool.extensions import db, today

@@ -2,8 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask
 
 from courses import api as courses_api
 from courses import authoring_views, report_views, study_views
@@ -13,12 +12,13 @@ from exams import cli as exams_cli
 from exams import manage_views
 from exams import views as exams_views
 from partyschool import access, config
-from partyschool import cli as top_cli
 from partyschool.accounts import cli as accounts_cli
 from partyschool.accounts import views as accounts_views
 from partyschool.accounts.login import init_login
 from partyschool.api import views as api_views
-from partyschool.api.spec import ApiError
+from partyschool.app import cli as top_cli
+from partyschool.app import errors
+from partyschool.app import views as web_views
 from partyschool.candidates import api as candidates_api
 from partyschool.candidates import cli as candidates_cli
 from partyschool.candidates import views as candidates_views
@@ -31,9 +31,9 @@ from partyschool.certificates import (
 from partyschool.certificates import views as certificates_views
 from partyschool.extensions import csrf, db, limiter, migrate
 from partyschool.organization import views as organization_views
-from partyschool.web import views as web_views
+from partyschool.web import navigation
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BLUEPRINTS = (
     web_views.bp,
     accounts_views.bp,
@@ -84,30 +84,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         *top_cli.commands,
     ):
         app.cli.add_command(command)
-    _register_error_handlers(app)
+    errors.init_app(app)
+    navigation.init_app(app)
     return app
-
-
-def _register_error_handlers(app: Flask) -> None:
-    """Chinese error pages for people, JSON errors for the API."""
-
-    @app.errorhandler(ApiError)
-    def api_error(error: ApiError):
-        return error.to_response()
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        message = web_views.ERROR_MESSAGES.get(error.code, error.name)
-        if access.is_api_request():
-            code = error.name.lower().replace(" ", "_")
-            return ApiError(error.code, code, message).to_response()
-        return render_template("errors/error.html", error=error, message=message), error.code
-
-    @app.errorhandler(Exception)
-    def server_error(error: Exception):
-        app.logger.exception("unhandled error on %s", request.path)
-        db.session.rollback()
-        message = web_views.ERROR_MESSAGES[500]
-        if access.is_api_request():
-            return ApiError(500, "internal_error", message).to_response()
-        return render_template("errors/error.html", error=None, message=message), 500

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from courses import demo as course_demo
 from exams import demo as exam_demo
-from partyschool import demo
 from partyschool.accounts.models import User
+from partyschool.app import demo
 from partyschool.certificates import demo as certificate_demo
 from partyschool.extensions import db, today, utcnow
 
