@@ -11,10 +11,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from partyschool.accounts import services as account_services
+from partyschool.accounts.models import Role
 from partyschool.app.cli import seed_everything
 from partyschool.app.factory import create_app
 from partyschool.extensions import db, limiter
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_branch_school, make_user
 
 CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
 
@@ -132,3 +133,13 @@ def demo_data(app, session):
     with app.app_context():  # the rules engine reads the configured rule set
         seed_everything(session)
     session.commit()
+
+
+@pytest.fixture
+def school(session):
+    """A branch school (code `d1`) with a branch admin `badmin` and an organizer `org`."""
+    school = make_branch_school(session, code="d1")
+    make_user(session, Role.BRANCH_ADMIN, school, username="badmin")
+    make_user(session, Role.ORGANIZER, school, username="org")
+    session.commit()
+    return school

@@ -64,6 +64,7 @@ def make_candidate(session: Session, school: PartySchool | None = None, **overri
         "level": Level.UNDERGRADUATE,
         "stage": Stage.ACTIVIST,
         "class_name": "计科2301",
+        "is_academic_ok": True,
     }
     candidate = Candidate(
         party_school=school or make_branch_school(session), **(values | overrides)

@@ -198,6 +198,7 @@ FOREIGN_IDS = {
     "student_no": lambda w: w.candidate_a.student_no,
     "kind": lambda w: "veto",
     "veto_id": lambda w: w.candidate_a.vetoes[0].id,
+    "fact_id": lambda w: w.candidate_a.vetoes[0].id,
     "log_id": lambda w: w.candidate_a.volunteer_logs[0].id,
     "room_id": lambda w: w.room_a.id,
     "course_id": lambda w: w.class_a.course_id,

@@ -39,7 +39,7 @@ from partyschool.organization.models import Building, College, PartySchool, Room
 
 ALL_EXPERIENCES = tuple(ExperienceKind)
 UNDERGRADUATE_PLACES = ["学区", "学院楼栋"]
-GRADUATE_PLACES = ["学院", "所住楼栋"]
+DEMO_SOURCE = "演示数据"
 
 # student no, name, school, level, college, class, (building, room), stage, days in stage,
 # and the facts that make the case.
@@ -270,12 +270,20 @@ def seed(session: Session, schools: dict[str, PartySchool], users: dict[str, Use
             user=users.get(facts.get("user", "")),
             is_league_member=facts.get("league", False),
             league_recommended_on=since - timedelta(days=30) if facts.get("league") else None,
+            is_academic_ok=facts.get("academic_ok", True),
         )
         ladder = list(Stage)[: list(Stage).index(stage) + 1]
         for rank, reached in enumerate(ladder):
             entered = since - timedelta(days=365 * (len(ladder) - 1 - rank))
+            # The demo's histories were reached before the platform: migrated, and marked so.
             candidate.stage_changes.append(
-                StageChange(stage=reached, entered_on=entered, recorded_by=organizer)
+                StageChange(
+                    stage=reached,
+                    entered_on=entered,
+                    recorded_by=organizer,
+                    is_migrated=True,
+                    source_file=DEMO_SOURCE,
+                )
             )
         _add_facts(candidate, facts, since, organizer)
         session.add(candidate)

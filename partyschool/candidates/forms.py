@@ -5,6 +5,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -150,6 +151,9 @@ class OpinionForm(Form):
     content = TextAreaField("意见", validators=_required("意见", 5000))
     is_favourable = BooleanField("同意", default=True)
     given_on = DateField("日期", validators=[InputRequired("请填写日期")])
+    resolved_on = DateField(
+        "不同意意见已解决的日期", validators=[Optional()], description="解决前，不同意意见阻止发展"
+    )
 
 
 class StandingForm(Form):
@@ -158,7 +162,15 @@ class StandingForm(Form):
     is_league_member = BooleanField("共青团员")
     league_recommended_on = DateField("团组织推优日期", validators=[Optional()])
     academic_standing = StringField("学业情况", validators=[Optional(), Length(max=500)])
-    is_academic_ok = BooleanField("学习成绩符合要求（学院意见）")
+    is_academic_ok = SelectField(
+        "学习成绩（学院党组织意见）",
+        choices=[
+            SelectChoice("", "尚未确认"),
+            SelectChoice("1", "符合要求"),
+            SelectChoice("0", "不符合要求"),
+        ],
+        coerce=lambda value: None if value in (None, "", "None") else value in (True, "1", "True"),
+    )
     is_outstanding_class = BooleanField("所在班级为寝室文明建设先进班级")
 
 
@@ -175,6 +187,8 @@ class PromoteForm(Form):
     """Move the candidate to the next stage."""
 
     on = DateField("日期", validators=[InputRequired("请填写日期")])
+    # The stage the organizer saw: a second click, or another organizer's, changes nothing.
+    stage = HiddenField()
     override_reason = TextAreaField(
         "强制变更理由（仅校党校管理员，规则不允许时必填）", validators=[Optional(), Length(max=500)]
     )
@@ -201,3 +215,40 @@ class ImportForm(Form):
             FileSize(5 * 1024 * 1024, message="文件不能超过 5 MB"),
         ],
     )
+
+
+FACT_FORMS = {
+    "experience": ExperienceForm,
+    "veto": VetoForm,
+    "volunteer": VolunteerForm,
+    "training": TrainingForm,
+    "publicity": PublicityForm,
+    "talk": TalkForm,
+    "review": ReviewForm,
+    "contact": ContactForm,
+    "opinion": OpinionForm,
+}
+
+
+class ReasonForm(Form):
+    """Why a fact is corrected or withdrawn; the audit trail keeps it."""
+
+    change_reason = TextAreaField("原因", validators=_required("原因", 500))
+
+
+def correction_form(kind: str, fact) -> Form:
+    """The fact's own form, filled with its values, with the reason for the correction."""
+
+    class CorrectionForm(FACT_FORMS[kind]):
+        change_reason = TextAreaField("更正原因", validators=_required("更正原因", 500))
+
+    return CorrectionForm(obj=fact)
+
+
+def values_of(form: Form) -> dict:
+    """The submitted values of a form's own fields (no CSRF token, no reason for a change)."""
+    return {
+        name: field.data
+        for name, field in form._fields.items()
+        if name not in ("csrf_token", "change_reason")
+    }

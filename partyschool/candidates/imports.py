@@ -418,15 +418,21 @@ def import_roster(
         if candidate is not None and candidate.party_school_id != school.id:
             cells.fail("学号", f"学号“{record.student_no}”已在其他分党校登记，不能导入")
             continue
-        if candidate is not None:
-            latest = max((change.entered_on for change in candidate.stage_changes), default=None)
-            if record.stage != candidate.stage and latest and record.stage_on < latest:
-                cells.fail(
-                    "阶段日期",
-                    f"阶段日期“{record.stage_on.isoformat()}”早于当前阶段的开始日期"
-                    f"“{latest.isoformat()}”",
-                )
-                continue
+        # An import never moves a stage: only the rules do, on the record page.
+        if candidate is None and record.stage is not Stage.APPLICANT:
+            cells.fail(
+                "阶段",
+                f"新登记的学生从“入党申请人”开始（表中为“{STAGE_LABELS[record.stage]}”）；"
+                "此前已达到的阶段由校党校管理员通过“历史档案迁移”导入",
+            )
+            continue
+        if candidate is not None and record.stage != candidate.stage:
+            cells.fail(
+                "阶段",
+                f"档案中为“{STAGE_LABELS[candidate.stage]}”，表中为“{STAGE_LABELS[record.stage]}”："
+                "导入不能变更阶段，阶段只能在档案页按发展规则变更",
+            )
+            continue
         user = users.get(record.student_no)
         # An account with the student number as its name is linked when the candidate has none.
         if user is not None and (candidate is None or candidate.user_id is None):
@@ -493,10 +499,6 @@ def _write_roster_row(
     }
     for attribute, value in fields.items():
         changed |= _assign(candidate, attribute, value)
-    if not is_new and record.stage != candidate.stage:
-        candidate.stage_changes.append(_stage_change(record, actor_id))
-        candidate.stage = record.stage
-        changed = True
 
     if candidate.user_id is None:
         candidate.user = users[record.student_no]

@@ -75,10 +75,12 @@ class Candidate(Audited, db.Model):
     is_league_member: Mapped[bool] = mapped_column(default=False)
     league_recommended_on: Mapped[date | None]
     academic_standing: Mapped[str] = mapped_column(String(500), default="")
-    is_academic_ok: Mapped[bool] = mapped_column(default=True)
+    # None until the college party organization has said (unknown is not "meets requirements").
+    is_academic_ok: Mapped[bool | None]
     is_outstanding_class: Mapped[bool] = mapped_column(default=False)
     # Eligibility as last evaluated, for filtering long lists; pages show it computed afresh.
     evaluated_on: Mapped[date | None]
+    evaluated_ruleset: Mapped[str | None] = mapped_column(String(64))
     next_step: Mapped[Step | None] = mapped_column(enum_column(Step))
     is_blocked: Mapped[bool] = mapped_column(default=False, index=True)
     blocking_summary: Mapped[str] = mapped_column(Text, default="")
@@ -105,7 +107,9 @@ class Candidate(Audited, db.Model):
     talks: Mapped[list["Talk"]] = relationship(cascade="all, delete-orphan")
     reviews: Mapped[list["Review"]] = relationship(cascade="all, delete-orphan")
 
-    audit_ignores = frozenset({"evaluated_on", "next_step", "is_blocked", "blocking_summary"})
+    audit_ignores = frozenset(
+        {"evaluated_on", "evaluated_ruleset", "next_step", "is_blocked", "blocking_summary"}
+    )
 
     def audit_candidate_id(self) -> int | None:
         """A candidate's own changes belong to its timeline."""
@@ -127,10 +131,17 @@ class StageChange(_Fact, db.Model):
     """Entering a stage, on a date, by an organizer's decision (or an audited override)."""
 
     __tablename__ = "stage_changes"
+    # A candidate enters each stage once: two requests racing to promote make one change.
+    __table_args__ = (UniqueConstraint("candidate_id", "stage"),)
 
     stage: Mapped[Stage] = mapped_column(enum_column(Stage))
     entered_on: Mapped[date]
     override_reason: Mapped[str | None] = mapped_column(String(500))
+    # The rule set (id@version) that judged the change; None for the first stage and migrations.
+    ruleset: Mapped[str | None] = mapped_column(String(64))
+    # Reached before the platform, brought in by a school admin from `source_file`.
+    is_migrated: Mapped[bool] = mapped_column(default=False)
+    source_file: Mapped[str | None] = mapped_column(String(200))
 
     recorded_by: Mapped[User | None] = relationship()
 
@@ -155,6 +166,8 @@ class Opinion(_Fact, db.Model):
     content: Mapped[str] = mapped_column(Text)
     is_favourable: Mapped[bool] = mapped_column(default=True)
     given_on: Mapped[date]
+    # An unfavourable opinion blocks development (建议权、否决权) until it is resolved.
+    resolved_on: Mapped[date | None]
 
 
 class Experience(_Fact, db.Model):

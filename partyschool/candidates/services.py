@@ -5,14 +5,15 @@ Functions take the session first and only flush; the request (or command) commit
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from flask import current_app
-from sqlalchemy import Select, select
+from flask import Flask, current_app
+from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from partyschool.accounts.models import Role, User
@@ -21,12 +22,13 @@ from partyschool.candidates import rules
 from partyschool.candidates.models import (
     Candidate,
     DormRating,
+    OpinionSource,
     ReviewKind,
     StageChange,
     VolunteerStatus,
 )
-from partyschool.candidates.rules import Decision, Stage, Step
-from partyschool.candidates.rulesets import RULESETS, RuleSet, ruleset_from_dict
+from partyschool.candidates.rules import Decision, Stage, Step, VetoHolder
+from partyschool.candidates.rulesets import RULESETS, RuleSet, RuleSetError, ruleset_from_dict
 
 # The step that moves a candidate out of each stage, and the stage it leads to.
 PROMOTIONS: dict[Stage, tuple[Step, Stage]] = {
@@ -34,6 +36,10 @@ PROMOTIONS: dict[Stage, tuple[Step, Stage]] = {
     Stage.ACTIVIST: (Step.BECOME_CANDIDATE, Stage.CANDIDATE),
     Stage.CANDIDATE: (Step.BECOME_PROBATIONARY, Stage.PROBATIONARY),
     Stage.PROBATIONARY: (Step.CONFIRM, Stage.MEMBER),
+}
+OPINION_HOLDERS = {
+    OpinionSource.COLLEGE: VetoHolder.COLLEGE,
+    OpinionSource.TEACHER: VetoHolder.TEACHER,
 }
 # Everything the rules read, loaded for a whole page of candidates in a fixed number of queries.
 RECORD_OPTIONS = (
@@ -44,6 +50,7 @@ RECORD_OPTIONS = (
     selectinload(Candidate.trainings),
     selectinload(Candidate.publicity_notices),
     selectinload(Candidate.reviews),
+    selectinload(Candidate.opinions),
 )
 
 
@@ -60,15 +67,42 @@ class RecordError(ValueError):
 
 
 def ruleset() -> RuleSet:
-    """The rule set this university configured: a built-in id or a JSON file of its own."""
+    """The rule set in force: the one this university configured (checked at start)."""
     configured = current_app.config["ELIGIBILITY_RULESET"]
+    loaded = current_app.extensions.setdefault("rulesets", {})
+    if configured not in loaded:
+        loaded[configured] = load_ruleset(configured)
+    return loaded[configured]
+
+
+def init_app(app: Flask) -> None:
+    """Refuse to start with a rule set that cannot judge: every record page would fail."""
+    configured = app.config["ELIGIBILITY_RULESET"]
+    try:
+        app.extensions.setdefault("rulesets", {})[configured] = load_ruleset(configured)
+    except RuleSetError as error:
+        raise RuntimeError(
+            f"ELIGIBILITY_RULESET={configured}：规则集无效，网站不能启动：{error}"
+        ) from None
+
+
+def load_ruleset(configured: str) -> RuleSet:
+    """A built-in rule set by id, or a JSON file of the university's own; a bad file raises
+    RuleSetError with what is wrong, so the site refuses to start rather than fail later."""
     if configured in RULESETS:
         return RULESETS[configured]
-    return _ruleset_from_file(configured)
+    try:
+        data = json.loads(Path(configured).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise RuleSetError(f"cannot read rule set {configured!r}: {error}") from None
+    if not isinstance(data, dict):
+        raise RuleSetError(f"rule set {configured!r}: expected a JSON object")
+    return ruleset_from_dict(data)
 
 
-def _ruleset_from_file(path: str) -> RuleSet:
-    return ruleset_from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+def ruleset_key(active: RuleSet) -> str:
+    """How a decision names the rule set that judged it: `id@version`."""
+    return f"{active.id}@{active.version}"
 
 
 def ratings_by_room(session: Session, room_ids: Iterable[int | None]) -> dict[int, list]:
@@ -101,8 +135,9 @@ def facts_for(candidate: Candidate, ratings: Sequence[DormRating]) -> rules.Cand
             rules.Experience(e.kind, e.is_verified, e.evidence) for e in candidate.experiences
         ),
         dorm_ratings=tuple(rules.DormRating(r.term, r.grade, r.rectified_on) for r in ratings),
-        vetoes=tuple(
-            rules.Veto(v.holder, v.reason, v.decided_on, v.lifted_on) for v in candidate.vetoes
+        vetoes=(
+            *(rules.Veto(v.holder, v.reason, v.decided_on, v.lifted_on) for v in candidate.vetoes),
+            *_opinion_vetoes(candidate.opinions),
         ),
         approved_volunteer_hours=approved_hours,
         trainings=tuple(
@@ -122,9 +157,20 @@ def facts_for(candidate: Candidate, ratings: Sequence[DormRating]) -> rules.Cand
         ),
         political_review_passed=reviews[ReviewKind.POLITICAL],
         pre_review_passed=reviews[ReviewKind.PRE],
-        academic_ok=candidate.is_academic_ok,
+        academic_ok=candidate.is_academic_ok is True,
         is_outstanding_class=candidate.is_outstanding_class,
     )
+
+
+def _opinion_vetoes(opinions) -> Iterable[rules.Veto]:
+    """An unfavourable opinion of the college party organization or a course teacher binds
+    like their veto (seed 000 §1: 建议权和否决权) until it is resolved."""
+    for opinion in opinions:
+        if not opinion.is_favourable:
+            reason = f"不同意意见（{opinion.author}）：{opinion.content[:100]}"
+            yield rules.Veto(
+                OPINION_HOLDERS[opinion.source], reason, opinion.given_on, opinion.resolved_on
+            )
 
 
 @dataclass(frozen=True)
@@ -177,9 +223,10 @@ def load(session: Session, stmt: Select) -> list[Candidate]:
 
 def refresh(session: Session, candidates: Sequence[Candidate], today: date) -> None:
     """Store each candidate's current standing, so long lists can filter by it."""
+    key = ruleset_key(ruleset())
     for assessment in assess(session, candidates, today):
         candidate, decision = assessment.candidate, assessment.promotion
-        candidate.evaluated_on = today
+        candidate.evaluated_on, candidate.evaluated_ruleset = today, key
         candidate.next_step = decision.step if decision else None
         candidate.is_blocked = bool(decision and not decision.eligible)
         candidate.blocking_summary = (
@@ -197,6 +244,165 @@ def refresh_where(session: Session, stmt: Select, today: date, batch: int = 500)
     return len(ids)
 
 
+def refresh_stale(session: Session, stmt: Select, today: date) -> int:
+    """Refresh the stored standing of the candidates a query selects that were judged on
+    another day or by another rule set, so lists and exports never show a standing the
+    rules in force would not give (waiting periods end with the calendar)."""
+    stale = stmt.where(
+        or_(
+            Candidate.evaluated_on.is_(None),
+            Candidate.evaluated_on != today,
+            Candidate.evaluated_ruleset.is_(None),
+            Candidate.evaluated_ruleset != ruleset_key(ruleset()),
+        )
+    )
+    return refresh_where(session, stale, today)
+
+
+# --- The one door: every change to a record goes through the functions below ----------------
+
+EARLIEST = date(1949, 10, 1)
+
+
+def check_date(value: date | None, label: str, today: date, *, after: date | None = None) -> None:
+    """Refuse a date in the future, before `after`, or before any plausible record."""
+    if value is None:
+        return
+    if value > today:
+        raise RecordError(f"{label}（{value.isoformat()}）不能晚于今天")
+    if value < EARLIEST:
+        raise RecordError(f"{label}（{value.isoformat()}）早于{EARLIEST.isoformat()}，请核对")
+    if after is not None and value < after:
+        raise RecordError(f"{label}（{value.isoformat()}）不能早于{after.isoformat()}")
+
+
+@dataclass(frozen=True)
+class FactKind:
+    """A kind of fact an organizer records: where it goes, its title, its dated fields."""
+
+    collection: str
+    title: str
+    dates: Mapping[str, str]  # attribute -> Chinese label
+
+    @property
+    def model(self) -> type:
+        """The mapped class of the fact."""
+        return Candidate.__mapper__.relationships[self.collection].mapper.class_
+
+
+FACT_KINDS = {
+    "experience": FactKind("experiences", "“三个经历”", {"occurred_on": "时间"}),
+    "veto": FactKind("vetoes", "否决意见", {"decided_on": "决定日期"}),
+    "volunteer": FactKind("volunteer_logs", "义工服务", {"served_on": "服务日期"}),
+    "training": FactKind("trainings", "党校培训结业", {"completed_on": "结业日期"}),
+    "publicity": FactKind("publicity_notices", "公示", {"starts_on": "开始日期"}),
+    "talk": FactKind("talks", "谈话", {"talked_on": "谈话日期"}),
+    "review": FactKind("reviews", "政审或预审", {"decided_on": "日期"}),
+    "contact": FactKind("contacts", "培养联系人或入党介绍人", {"assigned_on": "确定日期"}),
+    "opinion": FactKind(
+        "opinions", "学院或任课教师意见", {"given_on": "日期", "resolved_on": "解决日期"}
+    ),
+}
+
+
+def _check_fact(kind: FactKind, values: Mapping, today: date) -> None:
+    for attribute, label in kind.dates.items():
+        check_date(values.get(attribute), label, today)
+    if kind.collection == "opinions" and values.get("resolved_on"):
+        check_date(values["resolved_on"], "解决日期", today, after=values.get("given_on"))
+    if kind.collection == "publicity_notices" and values["ends_on"] < values["starts_on"]:
+        raise RecordError("公示结束日期不能早于开始日期")
+
+
+def record_fact(
+    session: Session, candidate: Candidate, kind: str, values: Mapping, actor: User, today: date
+):
+    """Record a fact of this kind on the record; an organizer's volunteer hours count at once,
+    a trainee's wait for review."""
+    fact_kind = FACT_KINDS[kind]
+    _check_fact(fact_kind, values, today)
+    fact = fact_kind.model(recorded_by_id=actor.id, **values)
+    if kind == "volunteer" and actor.role is not Role.ACTIVIST:
+        fact.status, fact.reviewed_by_id = VolunteerStatus.APPROVED, actor.id
+    getattr(candidate, fact_kind.collection).append(fact)
+    _changed(session, candidate, today)
+    return fact
+
+
+def find_fact(candidate: Candidate, kind: str, fact_id: int):
+    """The fact of this kind and id on this record, or None."""
+    facts = getattr(candidate, FACT_KINDS[kind].collection)
+    return next((fact for fact in facts if fact.id == fact_id), None)
+
+
+def correct_fact(
+    session: Session, candidate: Candidate, kind: str, fact, values: Mapping, reason: str, today
+) -> None:
+    """Correct a fact recorded by mistake; the audit trail keeps the old values and why."""
+    _check_fact(FACT_KINDS[kind], values, today)
+    for attribute, value in values.items():
+        setattr(fact, attribute, value)
+    set_reason(session, _required_reason(reason))
+    _changed(session, candidate, today)
+
+
+def withdraw_fact(session: Session, candidate: Candidate, kind: str, fact, reason: str, today):
+    """Withdraw a fact recorded by mistake; the audit trail keeps what it said and why."""
+    set_reason(session, _required_reason(reason))
+    getattr(candidate, FACT_KINDS[kind].collection).remove(fact)
+    _changed(session, candidate, today)
+
+
+def lift_veto(session: Session, candidate: Candidate, veto, lifted_on: date, reason: str, today):
+    """Lift a standing veto on a date, with the reason."""
+    check_date(lifted_on, "撤销日期", today, after=veto.decided_on)
+    veto.lifted_on, veto.lift_reason = lifted_on, _required_reason(reason)
+    _changed(session, candidate, today)
+
+
+def review_volunteer(
+    session: Session, candidate: Candidate, log, status: VolunteerStatus, note: str, actor, today
+) -> None:
+    """Approve or reject volunteer hours a trainee logged."""
+    log.status, log.reviewed_by_id, log.review_note = status, actor.id, note or ""
+    _changed(session, candidate, today)
+
+
+def update_standing(session: Session, candidate: Candidate, values: Mapping, today: date) -> None:
+    """Change the League recommendation, academic standing and outstanding-class flag."""
+    check_date(values.get("league_recommended_on"), "团组织推优日期", today)
+    for attribute, value in values.items():
+        setattr(candidate, attribute, value)
+    _changed(session, candidate, today)
+
+
+def rate_room(
+    session: Session, room, term: str, grade, rectified_on: date | None, note: str | None, today
+) -> DormRating:
+    """Rate a dormitory room for a term (or record its rectification); re-judges its members."""
+    check_date(rectified_on, "整改日期", today)
+    rating = session.scalar(
+        select(DormRating).where(DormRating.room_id == room.id, DormRating.term == term)
+    ) or DormRating(room=room, term=term)
+    rating.grade, rating.rectified_on, rating.note = grade, rectified_on, note or ""
+    session.add(rating)
+    session.flush()
+    refresh(session, load(session, select(Candidate).where(Candidate.room_id == room.id)), today)
+    return rating
+
+
+def _required_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise RecordError("请填写原因")
+    return reason[:500]
+
+
+def _changed(session: Session, candidate: Candidate, today: date) -> None:
+    session.flush()
+    refresh(session, [candidate], today)
+
+
 def promote(
     session: Session,
     candidate: Candidate,
@@ -204,14 +410,25 @@ def promote(
     on: date,
     today: date,
     override_reason: str | None = None,
+    expected_stage: Stage | None = None,
 ) -> StageChange:
-    """Move a candidate to the next stage if the engine allows it.
+    """Move a candidate to the next stage if the engine allows it, on a date no earlier than
+    the current stage's and not in the future; the change keeps the rule set that judged it.
 
     A school admin may override a refusal with a written reason, which the audit trail keeps.
+    Concurrent promotions of one candidate queue on its row, and each names the stage it saw
+    (`expected_stage`), so two clicks make one change; the database admits one per stage.
     """
+    session.refresh(candidate, with_for_update=True)
+    session.expire(candidate, ["stage_changes"])
+    if expected_stage is not None and candidate.stage != expected_stage:
+        raise RecordError("档案的阶段已被他人变更，请刷新页面后再操作")
     if candidate.stage not in PROMOTIONS:
         raise RecordError("正式党员已是最后一个阶段")
     step, next_stage = PROMOTIONS[candidate.stage]
+    latest = max((c.entered_on for c in candidate.stage_changes), default=None)
+    check_date(on, "变更日期", today, after=latest)
+    active = ruleset()
     decision = assess(session, [candidate], today)[0].decisions.get(step)
     override_reason = (override_reason or "").strip() or None
     if decision is not None and not decision.eligible:
@@ -220,13 +437,19 @@ def promote(
         if actor.role is not Role.SCHOOL_ADMIN:
             raise RecordError("只有校党校管理员可以在规则不允许时强制变更阶段")
         set_reason(session, override_reason)
-    if on > today:
-        raise RecordError("变更日期不能晚于今天")
     change = StageChange(
-        stage=next_stage, entered_on=on, recorded_by=actor, override_reason=override_reason
+        stage=next_stage,
+        entered_on=on,
+        recorded_by=actor,
+        override_reason=override_reason,
+        ruleset=ruleset_key(active),
     )
     candidate.stage_changes.append(change)
     candidate.stage = next_stage
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise RecordError(f"该学生已是{rules.STAGE_LABELS[next_stage]}") from None
     refresh(session, [candidate], today)
     return change

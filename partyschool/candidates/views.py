@@ -1,6 +1,5 @@
 """The organizers' pages for candidates' records, and the activist's own record."""
 
-from dataclasses import dataclass
 from io import BytesIO
 
 from flask import (
@@ -21,36 +20,14 @@ from partyschool.accounts.models import ORGANIZERS, Role
 from partyschool.audit import AuditEvent
 from partyschool.candidates import forms, imports, listing, services
 from partyschool.candidates import publicity as publicity_lists
-from partyschool.candidates.models import Candidate, DormRating, Veto, VolunteerLog, VolunteerStatus
-from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS
+from partyschool.candidates.models import Candidate, VolunteerStatus
+from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS, Stage
 from partyschool.extensions import db, today
 from partyschool.organization.models import Room
 from partyschool.spreadsheets import SpreadsheetError, read_table
 from partyschool.web.navigation import safe_next
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
-
-
-@dataclass(frozen=True)
-class FactKind:
-    """Something an organizer records on a record: its form, where it goes, the page title."""
-
-    form: type
-    collection: str
-    title: str
-
-
-FACT_KINDS = {
-    "experience": FactKind(forms.ExperienceForm, "experiences", "记录“三个经历”"),
-    "veto": FactKind(forms.VetoForm, "vetoes", "记录否决意见"),
-    "volunteer": FactKind(forms.VolunteerForm, "volunteer_logs", "记录义工服务"),
-    "training": FactKind(forms.TrainingForm, "trainings", "记录党校培训结业"),
-    "publicity": FactKind(forms.PublicityForm, "publicity_notices", "记录公示"),
-    "talk": FactKind(forms.TalkForm, "talks", "记录谈话"),
-    "review": FactKind(forms.ReviewForm, "reviews", "记录政审或预审"),
-    "contact": FactKind(forms.ContactForm, "contacts", "确定培养联系人或入党介绍人"),
-    "opinion": FactKind(forms.OpinionForm, "opinions", "记录学院或任课教师意见"),
-}
 
 
 TABLE_LABELS = {
@@ -133,9 +110,28 @@ def show(candidate_id: int):
         assessment=assessment,
         events=list(events),
         ratings=sorted(ratings, key=lambda r: r.term, reverse=True),
-        fact_kinds=FACT_KINDS,
-        promote_form=forms.PromoteForm(on=today()),
+        fact_kinds=services.FACT_KINDS,
+        promote_form=forms.PromoteForm(on=today(), stage=candidate.stage.value),
     )
+
+
+def _fact_kind(kind: str) -> services.FactKind:
+    if kind not in services.FACT_KINDS:
+        abort(404)
+    return services.FACT_KINDS[kind]
+
+
+def _fact(candidate: Candidate, kind: str, fact_id: int):
+    _fact_kind(kind)
+    fact = services.find_fact(candidate, kind, fact_id)
+    if fact is None:
+        abort(404)
+    return fact
+
+
+def _refused(error: services.RecordError) -> None:
+    flash(str(error), "error")
+    db.session.rollback()
 
 
 @bp.route("/<int:candidate_id>/facts/<kind>", methods=["GET", "POST"])
@@ -143,24 +139,76 @@ def show(candidate_id: int):
 def add_fact(candidate_id: int, kind: str):
     """Record one fact of a record, of any kind in FACT_KINDS."""
     candidate = _candidate(candidate_id)
-    if kind not in FACT_KINDS:
-        abort(404)
-    fact_kind = FACT_KINDS[kind]
-    form = fact_kind.form()
+    fact_kind = _fact_kind(kind)
+    form = forms.FACT_FORMS[kind]()
     if form.validate_on_submit():
-        model = Candidate.__mapper__.relationships[fact_kind.collection].mapper.class_
-        fact = model(recorded_by_id=current_user.id)
-        form.populate_obj(fact)
-        if isinstance(fact, VolunteerLog):  # an organizer's own record needs no review
-            fact.status, fact.reviewed_by_id = VolunteerStatus.APPROVED, current_user.id
-        getattr(candidate, fact_kind.collection).append(fact)
-        _refresh(candidate)
-        db.session.commit()
-        flash(f"已保存：{fact_kind.title}", "info")
-        return _back(candidate)
+        try:
+            services.record_fact(
+                db.session, candidate, kind, forms.values_of(form), current_user, today()
+            )
+        except services.RecordError as error:
+            _refused(error)
+        else:
+            db.session.commit()
+            flash(f"已保存：{fact_kind.title}", "info")
+            return _back(candidate)
     return render_template(
-        "candidates/fact_form.html", form=form, title=fact_kind.title, candidate=candidate
+        "candidates/fact_form.html", form=form, title=f"记录{fact_kind.title}", candidate=candidate
     )
+
+
+@bp.route("/<int:candidate_id>/facts/<kind>/<int:fact_id>", methods=["GET", "POST"])
+@allow(*ORGANIZERS)
+def correct_fact(candidate_id: int, kind: str, fact_id: int):
+    """Correct a fact recorded by mistake, with the reason; or go on to withdraw it."""
+    candidate = _candidate(candidate_id)
+    fact = _fact(candidate, kind, fact_id)
+    form = forms.correction_form(kind, fact)
+    if form.validate_on_submit():
+        try:
+            services.correct_fact(
+                db.session,
+                candidate,
+                kind,
+                fact,
+                forms.values_of(form),
+                form.change_reason.data,
+                today(),
+            )
+        except services.RecordError as error:
+            _refused(error)
+        else:
+            db.session.commit()
+            flash(f"已更正：{_fact_kind(kind).title}", "info")
+            return _back(candidate)
+    return render_template(
+        "candidates/fact_form.html",
+        form=form,
+        title=f"更正{_fact_kind(kind).title}",
+        candidate=candidate,
+        withdraw_form=forms.ReasonForm(),
+        withdraw_url=url_for(
+            "candidates.withdraw_fact", candidate_id=candidate.id, kind=kind, fact_id=fact_id
+        ),
+    )
+
+
+@bp.post("/<int:candidate_id>/facts/<kind>/<int:fact_id>/withdraw")
+@allow(*ORGANIZERS)
+def withdraw_fact(candidate_id: int, kind: str, fact_id: int):
+    """Withdraw a fact recorded by mistake, with the reason (the audit trail keeps it)."""
+    candidate = _candidate(candidate_id)
+    fact = _fact(candidate, kind, fact_id)
+    form = forms.ReasonForm()
+    if not form.validate_on_submit():
+        flash("撤回须填写原因", "error")
+        return redirect(
+            url_for(".correct_fact", candidate_id=candidate.id, kind=kind, fact_id=fact_id)
+        )
+    services.withdraw_fact(db.session, candidate, kind, fact, form.change_reason.data, today())
+    db.session.commit()
+    flash(f"已撤回：{_fact_kind(kind).title}", "info")
+    return _back(candidate)
 
 
 @bp.route("/<int:candidate_id>/standing", methods=["GET", "POST"])
@@ -170,11 +218,14 @@ def standing(candidate_id: int):
     candidate = _candidate(candidate_id)
     form = forms.StandingForm(obj=candidate)
     if form.validate_on_submit():
-        form.populate_obj(candidate)
-        _refresh(candidate)
-        db.session.commit()
-        flash("已保存推优与学业情况", "info")
-        return _back(candidate)
+        try:
+            services.update_standing(db.session, candidate, forms.values_of(form), today())
+        except services.RecordError as error:
+            _refused(error)
+        else:
+            db.session.commit()
+            flash("已保存推优与学业情况", "info")
+            return _back(candidate)
     return render_template(
         "candidates/fact_form.html", form=form, title="推优与学业情况", candidate=candidate
     )
@@ -185,16 +236,21 @@ def standing(candidate_id: int):
 def lift_veto(candidate_id: int, veto_id: int):
     """Lift a veto, with the date and the reason."""
     candidate = _candidate(candidate_id)
-    veto = db.session.get(Veto, veto_id)
-    if veto is None or veto.candidate_id != candidate.id or veto.lifted_on is not None:
+    veto = _fact(candidate, "veto", veto_id)
+    if veto.lifted_on is not None:
         abort(404)
     form = forms.LiftVetoForm()
     if form.validate_on_submit():
-        form.populate_obj(veto)
-        _refresh(candidate)
-        db.session.commit()
-        flash("已撤销否决意见", "info")
-        return _back(candidate)
+        try:
+            services.lift_veto(
+                db.session, candidate, veto, form.lifted_on.data, form.lift_reason.data, today()
+            )
+        except services.RecordError as error:
+            _refused(error)
+        else:
+            db.session.commit()
+            flash("已撤销否决意见", "info")
+            return _back(candidate)
     return render_template(
         "candidates/fact_form.html", form=form, title="撤销否决意见", candidate=candidate
     )
@@ -205,14 +261,13 @@ def lift_veto(candidate_id: int, veto_id: int):
 def review_volunteer(candidate_id: int, log_id: int):
     """Approve or reject volunteer hours the candidate logged."""
     candidate = _candidate(candidate_id)
-    log = db.session.get(VolunteerLog, log_id)
-    if log is None or log.candidate_id != candidate.id:
-        abort(404)
+    log = _fact(candidate, "volunteer", log_id)
     form = forms.ReviewVolunteerForm()
     if form.validate_on_submit():
-        log.status = VolunteerStatus(form.decision.data)
-        log.reviewed_by_id, log.review_note = current_user.id, form.review_note.data or ""
-        _refresh(candidate)
+        status = VolunteerStatus(form.decision.data)
+        services.review_volunteer(
+            db.session, candidate, log, status, form.review_note.data, current_user, today()
+        )
         db.session.commit()
         flash("已审核义工时长", "info")
     return _back(candidate)
@@ -229,12 +284,19 @@ def promote(candidate_id: int):
         return _back(candidate)
     try:
         change = services.promote(
-            db.session, candidate, current_user, form.on.data, today(), form.override_reason.data
+            db.session,
+            candidate,
+            current_user,
+            form.on.data,
+            today(),
+            form.override_reason.data,
+            expected_stage=Stage(form.stage.data) if form.stage.data in set(Stage) else None,
         )
     except services.EligibilityError as refusal:
         flash(f"规则不允许变更阶段：{refusal}", "error")
+        db.session.rollback()
     except services.RecordError as error:
-        flash(str(error), "error")
+        _refused(error)
     else:
         db.session.commit()
         flash(f"已变更为{STAGE_LABELS[change.stage]}", "info")
@@ -251,15 +313,21 @@ def rate_room(room_id: int):
     require_school(room.building.party_school_id)
     form = forms.DormRatingForm()
     if form.validate_on_submit():
-        rating = db.session.scalar(
-            select(DormRating).where(
-                DormRating.room_id == room.id, DormRating.term == form.term.data
+        try:
+            services.rate_room(
+                db.session,
+                room,
+                form.term.data,
+                form.grade.data,
+                form.rectified_on.data,
+                form.note.data,
+                today(),
             )
-        ) or DormRating(room=room)
-        form.populate_obj(rating)
-        db.session.add(rating)
-        members = services.load(db.session, select(Candidate).where(Candidate.room_id == room.id))
-        _refresh(*members)
+        except services.RecordError as error:
+            _refused(error)
+            return render_template(
+                "candidates/fact_form.html", form=form, title=f"{room} 寝室文明评定"
+            )
         db.session.commit()
         flash(f"已保存 {room} 的寝室文明评定", "info")
         return redirect(safe_next(request.args.get("back")))
@@ -285,9 +353,6 @@ def publicity_pdf():
     return send_file(
         BytesIO(pdf), mimetype="application/pdf", download_name=f"publicity-{notice.on}.pdf"
     )
-
-
-IMPORTERS = {"roster": imports.import_roster, "dorm": imports.import_dorm_ratings}
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -354,12 +419,14 @@ def log_volunteer():
     form = forms.VolunteerForm()
     if not form.validate_on_submit():
         return my_record(form)
-    if form.served_on.data > today():
-        form.served_on.errors.append("服务日期不能晚于今天")
+    try:
+        services.record_fact(
+            db.session, candidate, "volunteer", forms.values_of(form), current_user, today()
+        )
+    except services.RecordError as error:
+        form.served_on.errors.append(str(error))
+        db.session.rollback()
         return my_record(form)
-    log = VolunteerLog(recorded_by_id=current_user.id)
-    form.populate_obj(log)
-    candidate.volunteer_logs.append(log)
     db.session.commit()
     flash("已提交，等待组织员审核", "info")
     return redirect(url_for("record.my_record"))

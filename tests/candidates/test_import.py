@@ -35,7 +35,7 @@ def _row(**overrides) -> dict[str, str]:
         "学区": "东区",
         "楼栋": "东1舍",
         "寝室": "301",
-        "阶段": "入党积极分子",
+        "阶段": "入党申请人",
         "阶段日期": "2024-10-08",
         "共青团员": "是",
     }
@@ -136,9 +136,10 @@ def test_a_roster_creates_candidates_with_accounts(session, place, filename, dat
     assert (first.level, second.level) == (Level.UNDERGRADUATE, Level.GRADUATE)
     assert str(first.room) == "东1舍 301" and first.district.name == "东区"
     assert second.room is None and second.district is None
-    assert first.is_league_member and first.stage is Stage.ACTIVIST
+    assert first.is_league_member and first.stage is Stage.APPLICANT
     [change] = first.stage_changes
-    assert (change.stage, change.entered_on) == (Stage.ACTIVIST, date(2024, 10, 8))
+    assert (change.stage, change.entered_on) == (Stage.APPLICANT, date(2024, 10, 8))
+    assert first.is_academic_ok is None  # unknown until the college says
     assert change.recorded_by_id == organizer.id
     account = first.user
     assert (account.username, account.display_name) == ("2021001", "张𠮷")
@@ -153,16 +154,12 @@ def test_a_plain_gbk_roster_from_chinese_windows(session, place):
     assert _candidate(session, "2021001").name == "李四"
 
 
-def test_reimport_updates_without_duplicates_and_records_the_new_stage(session, place):
-    school, _, organizer = place
+def test_reimport_updates_without_duplicates_and_never_moves_a_stage(session, place):
     assert _import(session, place, _csv(GOOD_ROWS)).ok
     session.commit()
     before = _counts(session)
 
-    changed = [
-        _row(班级="数学2102", 寝室="302", 阶段="发展对象", 阶段日期="2025-05-20"),
-        GOOD_ROWS[1],
-    ]
+    changed = [_row(班级="数学2102", 寝室="302"), GOOD_ROWS[1]]
     result = _import(session, place, _csv(changed))
     session.commit()
 
@@ -170,18 +167,39 @@ def test_reimport_updates_without_duplicates_and_records_the_new_stage(session, 
     candidate = _candidate(session, "2021001")
     assert result.candidate_ids == {candidate.id}
     assert candidate.class_name == "数学2102" and candidate.room.number == "302"
-    assert candidate.stage is Stage.CANDIDATE
-    assert [(c.stage, c.entered_on) for c in candidate.stage_changes] == [
-        (Stage.ACTIVIST, date(2024, 10, 8)),
-        (Stage.CANDIDATE, date(2025, 5, 20)),
-    ]
-    assert candidate.stage_changes[-1].recorded_by_id == organizer.id
-    candidates, users, stage_changes, *_ = _counts(session)
-    assert (candidates, users, stage_changes) == (before[0], before[1], before[2] + 1)
+    assert _counts(session)[:3] == before[:3]
 
     again = _import(session, place, _csv(changed))
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
     assert again.candidate_ids == set()
+
+
+@pytest.mark.parametrize("stage", ["正式党员", "入党积极分子", "预备党员"])
+def test_a_reimport_never_moves_a_stage(session, place, stage):
+    assert _import(session, place, _csv(GOOD_ROWS)).ok
+    session.commit()
+    _assert_refused(
+        session,
+        place,
+        [_row(阶段=stage, 阶段日期="2025-05-20")],
+        [
+            f"第 2 行「阶段」：档案中为“入党申请人”，表中为“{stage}”："
+            "导入不能变更阶段，阶段只能在档案页按发展规则变更"
+        ],
+    )
+    assert _candidate(session, "2021001").stage is Stage.APPLICANT
+
+
+def test_a_new_student_enters_as_an_applicant_only(session, place):
+    _assert_refused(
+        session,
+        place,
+        [_row(阶段="正式党员")],
+        [
+            "第 2 行「阶段」：新登记的学生从“入党申请人”开始（表中为“正式党员”）；"
+            "此前已达到的阶段由校党校管理员通过“历史档案迁移”导入"
+        ],
+    )
 
 
 def test_columns_left_out_of_a_reimport_keep_their_values(session, place):
@@ -337,17 +355,6 @@ def test_an_existing_activist_account_of_the_branch_is_linked(session, place):
     assert _import(session, place, _csv(GOOD_ROWS)).ok
     assert _candidate(session, "2021001").user_id == account.id
     assert _counts(session)[1] == users_before + 1  # only the second student's account
-
-
-def test_a_stage_dated_before_the_current_one_is_refused(session, place):
-    assert _import(session, place, _csv(GOOD_ROWS)).ok
-    rows = [_row(阶段="发展对象", 阶段日期="2024-01-01")]
-    _assert_refused(
-        session,
-        place,
-        rows,
-        ["第 2 行「阶段日期」：阶段日期“2024-01-01”早于当前阶段的开始日期“2024-10-08”"],
-    )
 
 
 def test_missing_and_unknown_columns_are_named(session, place):
