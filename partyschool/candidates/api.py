@@ -114,10 +114,12 @@ def index():
     """Candidates in the caller's scope; filters: stage, college_id, class_name, building_id,
     status (eligible|blocked), page."""
     query = listing.CandidateQuery.from_args(request.args)
-    stmt = query.statement(current_user).options(*listing.IDENTITY_OPTIONS)
-    total = db.session.scalar(stmt.with_only_columns(db.func.count()).order_by(None))
-    size = listing.PAGE_SIZE
-    rows = db.session.scalars(stmt.limit(size).offset((query.page - 1) * size))
+    stmt = listing.current(db.session, current_user, query, today())
+    total, size = listing.count(db.session, stmt), listing.PAGE_SIZE
+    rows = db.session.scalars(
+        stmt.options(*listing.IDENTITY_OPTIONS).limit(size).offset((query.page - 1) * size)
+    ).all()
+    db.session.commit()  # the standings just re-judged
     return CandidatePage(
         items=[_out(c) for c in rows],
         total=total,
@@ -130,8 +132,13 @@ def index():
 @allow(*ORGANIZERS, Role.ACTIVIST)
 @operation("一名学生的档案概要", response=CandidateOut, tag="candidates")
 def show(student_no: str):
-    """A candidate's identity and stored standing."""
-    return _out(_visible(student_no))
+    """A candidate's identity and standing, as the rules in force judge it today."""
+    candidate = _visible(student_no)
+    services.refresh_stale(
+        db.session, select(Candidate).where(Candidate.id == candidate.id), today()
+    )
+    db.session.commit()
+    return _out(candidate)
 
 
 @bp.get("/<student_no>/eligibility")

@@ -92,15 +92,27 @@ IDENTITY_OPTIONS = (
 )
 
 
+def count(session: Session, stmt: Select) -> int:
+    """How many rows a query selects, whatever it joins or orders by."""
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+
+
+def current(session: Session, user: User, query: CandidateQuery, today: date) -> Select:
+    """The query's statement, after re-judging the standings in the user's scope that the
+    rules in force, on this day, have not judged yet (filters read the stored standing)."""
+    scope = scope_to_user(select(Candidate), Candidate.party_school_id, user)
+    services.refresh_stale(session, scope, today)
+    return query.statement(user)
+
+
 def page(session: Session, user: User, query: CandidateQuery, today: date) -> Page:
     """A page of the list, each candidate assessed afresh, in a constant number of queries."""
-    stmt = query.statement(user)
-    total = session.scalar(stmt.with_only_columns(func.count()).order_by(None))
+    stmt = current(session, user, query, today)
     rows = services.load(
         session,
         stmt.options(*IDENTITY_OPTIONS).limit(PAGE_SIZE).offset((query.page - 1) * PAGE_SIZE),
     )
-    return Page(services.assess(session, rows, today), total, query.page)
+    return Page(services.assess(session, rows, today), count(session, stmt), query.page)
 
 
 def filter_options(session: Session, user: User) -> dict:
@@ -129,9 +141,10 @@ EXPORT_HEADERS = [
 ]
 
 
-def export_xlsx(session: Session, user: User, query: CandidateQuery) -> bytes:
+def export_xlsx(session: Session, user: User, query: CandidateQuery, today: date) -> bytes:
     """Every candidate matching the filters (not just one page) as an XLSX workbook."""
-    candidates = session.scalars(query.statement(user).options(*IDENTITY_OPTIONS))
+    stmt = current(session, user, query, today)
+    candidates = session.scalars(stmt.options(*IDENTITY_OPTIONS))
     rows = (
         [
             c.student_no,

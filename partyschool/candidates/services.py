@@ -188,9 +188,15 @@ class Assessment:
         return self.decisions.get(step)
 
 
-def assess(session: Session, candidates: Sequence[Candidate], today: date) -> list[Assessment]:
-    """Ask the engine about each candidate (records loaded with RECORD_OPTIONS)."""
-    active = ruleset()
+def assess(
+    session: Session,
+    candidates: Sequence[Candidate],
+    today: date,
+    active: RuleSet | None = None,
+) -> list[Assessment]:
+    """Ask the engine about each candidate (records loaded with RECORD_OPTIONS), under the
+    rule set in force unless another is given."""
+    active = active or ruleset()
     ratings = ratings_by_room(session, (c.room_id for c in candidates))
     return [
         Assessment(c, rules.evaluate(facts_for(c, ratings[c.room_id]), active, today), today)
@@ -350,6 +356,7 @@ def withdraw_fact(session: Session, candidate: Candidate, kind: str, fact, reaso
     """Withdraw a fact recorded by mistake; the audit trail keeps what it said and why."""
     set_reason(session, _required_reason(reason))
     getattr(candidate, FACT_KINDS[kind].collection).remove(fact)
+    session.delete(fact)  # explicit, so the audit trail sees the delete (orphans are implicit)
     _changed(session, candidate, today)
 
 

@@ -70,6 +70,7 @@ def index():
     """Candidates of the organizer's branch school, filtered, with who is blocked and why."""
     query = listing.CandidateQuery.from_args(request.args)
     page = listing.page(db.session, current_user, query, today())
+    db.session.commit()  # the standings just re-judged
     return render_template(
         "candidates/index.html",
         page=page,
@@ -83,7 +84,8 @@ def index():
 def export():
     """The filtered list as an XLSX file, safe to open in a spreadsheet program."""
     query = listing.CandidateQuery.from_args(request.args)
-    data = listing.export_xlsx(db.session, current_user, query)
+    data = listing.export_xlsx(db.session, current_user, query, today())
+    db.session.commit()  # the standings just re-judged
     return send_file(
         BytesIO(data),
         download_name=f"candidates-{today().isoformat()}.xlsx",

@@ -269,7 +269,7 @@ def test_rule_set_from_a_json_file(app, client, session, branch, tmp_path):
     assert (body["ruleset"], body["ruleset_version"]) == ("my-university", 3)
 
 
-def test_veto_holder_depends_on_level(session, branch, monkeypatch):
+def test_veto_holder_depends_on_level(session, branch):
     """An apartment veto binds a graduate but not an undergraduate (seed 000 §1, §4)."""
     school, organizer, room = branch
     undergraduate = _ready_activist(session, school)
@@ -281,7 +281,6 @@ def test_veto_holder_depends_on_level(session, branch, monkeypatch):
             )
         )
     session.commit()
-    monkeypatch.setattr(services, "ruleset", lambda: DEFAULT)
-    under, grad = services.assess(session, [undergraduate, graduate], today())
+    under, grad = services.assess(session, [undergraduate, graduate], today(), DEFAULT)
     assert under.promotion.eligible
     assert not grad.promotion.eligible
