@@ -114,12 +114,13 @@ def index():
     """Candidates in the caller's scope; filters: stage, college_id, class_name, building_id,
     status (eligible|blocked), page."""
     query = listing.CandidateQuery.from_args(request.args)
-    stmt = listing.current(db.session, current_user, query, today())
+    listing.rejudge_stale(db.session, current_user, today())
+    db.session.commit()
+    stmt = query.statement(current_user)
     total, size = listing.count(db.session, stmt), listing.PAGE_SIZE
     rows = db.session.scalars(
         stmt.options(*listing.IDENTITY_OPTIONS).limit(size).offset((query.page - 1) * size)
-    ).all()
-    db.session.commit()  # the standings just re-judged
+    )
     return CandidatePage(
         items=[_out(c) for c in rows],
         total=total,

@@ -97,17 +97,17 @@ def count(session: Session, stmt: Select) -> int:
     return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
 
 
-def current(session: Session, user: User, query: CandidateQuery, today: date) -> Select:
-    """The query's statement, after re-judging the standings in the user's scope that the
-    rules in force, on this day, have not judged yet (filters read the stored standing)."""
+def rejudge_stale(session: Session, user: User, today: date) -> None:
+    """Re-judge the standings in the user's scope that the rules in force have not judged on
+    this day: filters and exports read the stored standing. The caller commits."""
     scope = scope_to_user(select(Candidate), Candidate.party_school_id, user)
     services.refresh_stale(session, scope, today)
-    return query.statement(user)
 
 
 def page(session: Session, user: User, query: CandidateQuery, today: date) -> Page:
-    """A page of the list, each candidate assessed afresh, in a constant number of queries."""
-    stmt = current(session, user, query, today)
+    """A page of the list, each candidate assessed afresh, in a constant number of queries
+    (after `rejudge_stale`)."""
+    stmt = query.statement(user)
     rows = services.load(
         session,
         stmt.options(*IDENTITY_OPTIONS).limit(PAGE_SIZE).offset((query.page - 1) * PAGE_SIZE),
@@ -141,10 +141,10 @@ EXPORT_HEADERS = [
 ]
 
 
-def export_xlsx(session: Session, user: User, query: CandidateQuery, today: date) -> bytes:
-    """Every candidate matching the filters (not just one page) as an XLSX workbook."""
-    stmt = current(session, user, query, today)
-    candidates = session.scalars(stmt.options(*IDENTITY_OPTIONS))
+def export_xlsx(session: Session, user: User, query: CandidateQuery) -> bytes:
+    """Every candidate matching the filters (not just one page) as an XLSX workbook (after
+    `rejudge_stale`)."""
+    candidates = session.scalars(query.statement(user).options(*IDENTITY_OPTIONS))
     rows = (
         [
             c.student_no,

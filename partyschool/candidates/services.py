@@ -12,9 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from partyschool.accounts.models import Role, User
 from partyschool.audit import set_reason
@@ -230,13 +231,24 @@ def load(session: Session, stmt: Select) -> list[Candidate]:
 def refresh(session: Session, candidates: Sequence[Candidate], today: date) -> None:
     """Store each candidate's current standing, so long lists can filter by it."""
     key = ruleset_key(ruleset())
+    rows = []
     for assessment in assess(session, candidates, today):
         candidate, decision = assessment.candidate, assessment.promotion
-        candidate.evaluated_on, candidate.evaluated_ruleset = today, key
-        candidate.next_step = decision.step if decision else None
-        candidate.is_blocked = bool(decision and not decision.eligible)
-        candidate.blocking_summary = (
-            "；".join(r.message for r in decision.blocking) if decision else ""
+        standing = {
+            "evaluated_on": today,
+            "evaluated_ruleset": key,
+            "next_step": decision.step if decision else None,
+            "is_blocked": bool(decision and not decision.eligible),
+            "blocking_summary": "；".join(r.message for r in decision.blocking) if decision else "",
+        }
+        for attribute, value in standing.items():
+            set_committed_value(candidate, attribute, value)
+        rows.append({"candidate_id": candidate.id, **standing})
+    if rows:  # one statement for the whole batch: a derived cache, not a fact to audit
+        table = Candidate.__table__
+        stmt = update(table).where(table.c.id == bindparam("candidate_id"))
+        session.execute(
+            stmt.values({key: bindparam(key) for key in rows[0] if key != "candidate_id"}), rows
         )
 
 

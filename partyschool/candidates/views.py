@@ -69,8 +69,9 @@ def _refresh(*candidates: Candidate) -> None:
 def index():
     """Candidates of the organizer's branch school, filtered, with who is blocked and why."""
     query = listing.CandidateQuery.from_args(request.args)
+    listing.rejudge_stale(db.session, current_user, today())
+    db.session.commit()
     page = listing.page(db.session, current_user, query, today())
-    db.session.commit()  # the standings just re-judged
     return render_template(
         "candidates/index.html",
         page=page,
@@ -84,8 +85,9 @@ def index():
 def export():
     """The filtered list as an XLSX file, safe to open in a spreadsheet program."""
     query = listing.CandidateQuery.from_args(request.args)
-    data = listing.export_xlsx(db.session, current_user, query, today())
-    db.session.commit()  # the standings just re-judged
+    listing.rejudge_stale(db.session, current_user, today())
+    db.session.commit()
+    data = listing.export_xlsx(db.session, current_user, query)
     return send_file(
         BytesIO(data),
         download_name=f"candidates-{today().isoformat()}.xlsx",
