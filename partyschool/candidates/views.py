@@ -18,8 +18,9 @@ from sqlalchemy import select
 from partyschool.access import allow, get_scoped, require_school
 from partyschool.accounts.models import ORGANIZERS, Role
 from partyschool.audit import AuditEvent
-from partyschool.candidates import forms, imports, listing, services
+from partyschool.candidates import forms, listing, services
 from partyschool.candidates import publicity as publicity_lists
+from partyschool.candidates.imports import dorms, roster
 from partyschool.candidates.models import Candidate, VolunteerStatus
 from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS, Stage
 from partyschool.extensions import db, today
@@ -372,9 +373,7 @@ def import_page():
         except SpreadsheetError as error:
             form.file.errors.append(str(error))
         else:
-            run = (
-                imports.import_roster if form.kind.data == "roster" else imports.import_dorm_ratings
-            )
+            run = roster.import_roster if form.kind.data == "roster" else dorms.import_dorm_ratings
             result = run(
                 db.session,
                 table,

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from partyschool.accounts.models import Role, User
 from partyschool.accounts.services import AccountError
 from partyschool.audit import AuditEvent
-from partyschool.candidates import imports
-from partyschool.candidates.imports import import_dorm_ratings, import_roster
+from partyschool.candidates.imports import dorms, roster
+from partyschool.candidates.imports.dorms import import_dorm_ratings
+from partyschool.candidates.imports.roster import import_roster
 from partyschool.candidates.models import Candidate, DormRating, StageChange
 from partyschool.candidates.rules import DormGrade, Level, Stage
 from partyschool.organization.models import Building, College, District, Room
@@ -365,7 +366,7 @@ def test_missing_and_unknown_columns_are_named(session, place):
         [_row(手机号="13800000000")],
         [
             "第 1 行：缺少必填列：学院、阶段日期（如果表头显示为乱码，请另存为 UTF-8 编码的 CSV）",
-            "第 1 行：无法识别的列：手机号；可用的列为：" + "、".join(imports.ROSTER_COLUMNS),
+            "第 1 行：无法识别的列：手机号；可用的列为：" + "、".join(roster.ROSTER_COLUMNS),
         ],
         headers=[*headers],
     )
@@ -392,7 +393,7 @@ def test_a_file_in_another_encoding_is_refused(session, place):
 
 def test_a_failure_while_writing_leaves_nothing(session, place, monkeypatch):
     calls = []
-    real = imports.create_user
+    real = roster.create_user
 
     def create_then_fail(session, **kwargs):
         calls.append(kwargs["username"])
@@ -400,7 +401,7 @@ def test_a_failure_while_writing_leaves_nothing(session, place, monkeypatch):
             raise AccountError("用户名 2021002 已存在")
         return real(session, **kwargs)
 
-    monkeypatch.setattr(imports, "create_user", create_then_fail)
+    monkeypatch.setattr(roster, "create_user", create_then_fail)
     session.commit()
     before = _counts(session)
     result = _import(session, place, _csv(GOOD_ROWS))
@@ -414,7 +415,7 @@ def test_a_database_error_while_writing_leaves_nothing(session, place, monkeypat
     def broken(session, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(imports, "create_user", broken)
+    monkeypatch.setattr(roster, "create_user", broken)
     session.commit()
     before = _counts(session)
     with pytest.raises(RuntimeError):
@@ -532,7 +533,7 @@ def test_rating_columns_are_checked(session, place):
         [_rating(分数="90")],
         [
             "第 1 行：缺少必填列：学期（如果表头显示为乱码，请另存为 UTF-8 编码的 CSV）",
-            "第 1 行：无法识别的列：分数；可用的列为：" + "、".join(imports.DORM_COLUMNS),
+            "第 1 行：无法识别的列：分数；可用的列为：" + "、".join(dorms.DORM_COLUMNS),
         ],
         headers=headers,
     )

@@ -1,0 +1,1 @@
+"""Spreadsheet imports of records: the roster, dormitory ratings, historical stages."""
