@@ -201,20 +201,30 @@ class ReviewVolunteerForm(Form):
     review_note = StringField("说明", validators=[Optional(), Length(max=500)])
 
 
-class ImportForm(Form):
-    """Upload a roster or a sheet of dormitory ratings."""
-
-    kind = SelectField(
-        "导入内容", choices=_choices({"roster": "学生/发展对象名单", "dorm": "寝室文明评定"})
-    )
-    file = FileField(
-        "文件（XLSX 或 CSV，UTF-8 / GBK）",
+def _spreadsheet(label: str = "文件（XLSX 或 CSV，UTF-8 / GBK）") -> FileField:
+    return FileField(
+        label,
         validators=[
             FileRequired("请选择文件"),
             FileAllowed(["xlsx", "csv"], "只支持 XLSX 或 CSV 文件"),
             FileSize(5 * 1024 * 1024, message="文件不能超过 5 MB"),
         ],
     )
+
+
+class HistoryImportForm(Form):
+    """Upload the stages students reached before the platform (校党校管理员 only)."""
+
+    file = _spreadsheet()
+
+
+class ImportForm(Form):
+    """Upload a roster or a sheet of dormitory ratings."""
+
+    kind = SelectField(
+        "导入内容", choices=_choices({"roster": "学生/发展对象名单", "dorm": "寝室文明评定"})
+    )
+    file = _spreadsheet()
 
 
 FACT_FORMS = {

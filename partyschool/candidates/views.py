@@ -20,7 +20,7 @@ from partyschool.accounts.models import ORGANIZERS, Role
 from partyschool.audit import AuditEvent
 from partyschool.candidates import forms, listing, services
 from partyschool.candidates import publicity as publicity_lists
-from partyschool.candidates.imports import dorms, roster
+from partyschool.candidates.imports import dorms, history, roster
 from partyschool.candidates.models import Candidate, VolunteerStatus
 from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS, Stage
 from partyschool.extensions import db, today
@@ -389,6 +389,33 @@ def import_page():
                 return redirect(url_for("candidates.index"))
             db.session.rollback()
     return render_template("candidates/import.html", form=form, result=result)
+
+
+@bp.route("/history", methods=["GET", "POST"])
+@allow(Role.SCHOOL_ADMIN)
+def import_history():
+    """Migrate the stages students reached before the platform, marked as migrated."""
+    form = forms.HistoryImportForm()
+    result = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            table = read_table(upload.read(), upload.filename or "")
+        except SpreadsheetError as error:
+            form.file.errors.append(str(error))
+        else:
+            filename = upload.filename or "上传的文件"
+            result = history.import_history(
+                db.session, table, filename=filename, actor=current_user, today=today()
+            )
+            if result.ok:
+                affected = select(Candidate).where(Candidate.id.in_(result.candidate_ids))
+                services.refresh_where(db.session, affected, today())
+                db.session.commit()
+                flash(f"已迁移 {result.updated} 名学生的历史阶段（来自 {filename}）", "info")
+                return redirect(url_for("candidates.index"))
+            db.session.rollback()
+    return render_template("candidates/history.html", form=form, result=result)
 
 
 own = Blueprint("record", __name__, url_prefix="/my")
