@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from courses import enrolment
+from courses import services
 from courses.forms import AnnouncementForm, ClassForm, DecisionForm, LectureForm, NominateForm
 from courses.models import Announcement, Course, Enrolment, Lecture, TrainingClass
 from partyschool.access import (
@@ -62,7 +62,7 @@ def index():
     classes = db.session.scalars(visible_classes()).unique().all()
     candidate = own_candidate() if current_user.role is Role.ACTIVIST else None
     openness = (
-        {c.id: enrolment.decide(db.session, c, candidate, today()) for c in classes}
+        {c.id: services.decide(db.session, c, candidate, today()) for c in classes}
         if candidate
         else {}
     )
@@ -79,7 +79,7 @@ def branch_home():
     classes = [
         c
         for c in db.session.scalars(visible_classes()).unique()
-        if enrolment.is_in_window(c, on) or c.starts_on <= on <= c.ends_on
+        if services.is_in_window(c, on) or c.starts_on <= on <= c.ends_on
     ]
     notices = db.session.scalars(
         shared_with(select(Announcement), Announcement.party_school_id, school_scope())
@@ -186,14 +186,14 @@ def show(class_id: int):
         candidate = own_candidate()
         context["candidate"] = candidate
         if candidate is not None:
-            context["openness"] = enrolment.decide(db.session, training_class, candidate, today())
+            context["openness"] = services.decide(db.session, training_class, candidate, today())
             context["mine"] = db.session.scalar(
                 select(Enrolment).where(
                     Enrolment.class_id == class_id, Enrolment.candidate_id == candidate.id
                 )
             )
     elif enrolment_staff(training_class):
-        context["queue"] = enrolment.queue(db.session, training_class)
+        context["queue"] = services.queue(db.session, training_class)
         context["decision_form"] = DecisionForm()
         context["nominate_form"] = NominateForm()
         context["lecture_form"] = LectureForm()
@@ -208,7 +208,7 @@ def enrolment_staff(training_class: TrainingClass) -> bool:
     )
 
 
-def _flash_refusal(error: enrolment.EnrolmentError) -> None:
+def _flash_refusal(error: services.EnrolmentError) -> None:
     flash(f"无法报名：{error}", "error")
 
 
@@ -221,8 +221,8 @@ def apply(class_id: int):
     if candidate is None:
         abort(404)
     try:
-        enrolment.apply(db.session, training_class, candidate, today())
-    except enrolment.EnrolmentError as error:
+        services.apply(db.session, training_class, candidate, today())
+    except services.EnrolmentError as error:
         _flash_refusal(error)
     else:
         db.session.commit()
@@ -236,10 +236,10 @@ def withdraw(class_id: int):
     """Withdraw from a class; the first on the waiting list moves up."""
     training_class = _class(class_id)
     candidate = own_candidate()
-    mine = candidate and enrolment.live_enrolment(db.session, training_class, candidate)
+    mine = candidate and services.live_enrolment(db.session, training_class, candidate)
     if not mine:
         abort(404)
-    enrolment.withdraw(db.session, mine)
+    services.withdraw(db.session, mine)
     db.session.commit()
     flash("已退出该培训班", "info")
     return redirect(url_for("courses.show", class_id=class_id))
@@ -272,8 +272,8 @@ def nominate(class_id: int):
             refused.append(f"{number}：找不到该学生的档案")
             continue
         try:
-            enrolment.apply(db.session, training_class, candidate, today(), current_user)
-        except enrolment.EnrolmentError as error:
+            services.apply(db.session, training_class, candidate, today(), current_user)
+        except services.EnrolmentError as error:
             refused.append(f"{number} {candidate.name}：{error}")
         else:
             done.append(candidate.name)
@@ -297,10 +297,10 @@ def decide(enrolment_id: int):
     if form.validate_on_submit():
         try:
             if form.decision.data == "approve":
-                enrolment.approve(db.session, application, current_user)
+                services.approve(db.session, application, current_user)
             else:
-                enrolment.reject(db.session, application, current_user, form.reason.data or "")
-        except enrolment.EnrolmentError as error:
+                services.reject(db.session, application, current_user, form.reason.data or "")
+        except services.EnrolmentError as error:
             flash(str(error), "error")
         else:
             db.session.commit()

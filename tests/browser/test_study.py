@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from courses import study
 from courses.models import Lesson
+from courses.study import services as study
 from partyschool.accounts.models import Role
 from partyschool.extensions import utcnow
 from tests.browser.conftest import ARTIFACTS

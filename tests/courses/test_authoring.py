@@ -13,8 +13,8 @@ from flask import url_for
 from markupsafe import Markup
 from sqlalchemy import select
 
-from courses import authoring
-from courses.authoring import render_markdown
+from courses.authoring import services as authoring
+from courses.authoring.services import render_markdown
 from courses.models import Attachment, Course, EnrolmentStatus, Lesson
 from partyschool.accounts.models import Role
 from partyschool.candidates.rules import Stage

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from courses import reports
 from courses.models import EnrolmentStatus, ReadingReport, ReportStatus
+from courses.reports import services as reports
 from partyschool.accounts.models import Role
 from tests.courses.test_similarity import essay, rewrite
 from tests.factories import (

@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, func, select
 
-from courses import study
 from courses.models import (
     Attendance,
     Enrolment,
@@ -20,6 +19,7 @@ from courses.models import (
     LessonProgress,
     TrainingClass,
 )
+from courses.study import services as study
 from partyschool.accounts.models import Role, User
 from partyschool.organization.models import PartySchool
 from tests.factories import (

@@ -17,7 +17,6 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager
 
-from courses import similarity
 from courses.models import (
     Enrolment,
     EnrolmentStatus,
@@ -25,6 +24,7 @@ from courses.models import (
     ReportStatus,
     TrainingClass,
 )
+from courses.reports import similarity
 from partyschool.accounts.models import User
 from partyschool.candidates.models import Candidate
 
