@@ -8,11 +8,11 @@ from pydantic import BaseModel
 
 from courses import services
 from courses.models import TrainingClass
-from courses.views import own_candidate, visible_classes
 from partyschool.access import allow, signed_in
 from partyschool.accounts.models import Role
 from partyschool.api.spec import ApiError, operation
 from partyschool.candidates.api import ReasonOut
+from partyschool.candidates.services import candidate_of
 from partyschool.extensions import db, today
 
 bp = Blueprint("courses_api", __name__, url_prefix="/api/v1/classes")
@@ -82,9 +82,13 @@ def index():
     """Classes taking applications that the caller may see."""
     on = today()
     classes = [
-        c for c in db.session.scalars(visible_classes()).unique() if services.is_in_window(c, on)
+        c
+        for c in db.session.scalars(services.visible_classes(current_user)).unique()
+        if services.is_in_window(c, on)
     ]
-    candidate = own_candidate() if current_user.role is Role.ACTIVIST else None
+    candidate = (
+        candidate_of(db.session, current_user) if current_user.role is Role.ACTIVIST else None
+    )
     return ClassList(
         items=[
             _out(c, services.decide(db.session, c, candidate, on) if candidate else None)
@@ -101,7 +105,7 @@ def index():
 def apply(class_id: int):
     """Apply to a class; 422 with every reason when the eligibility engine or the class says no."""
     training_class = db.session.get(TrainingClass, class_id)
-    candidate = own_candidate()
+    candidate = candidate_of(db.session, current_user)
     visible = training_class is not None and (
         training_class.party_school.is_school_level
         or training_class.party_school_id == current_user.party_school_id

@@ -1,4 +1,5 @@
-"""Enrolment in training classes, gated by the eligibility engine, with capacity and a waiting list.
+"""Training classes and enrolment in them, gated by the eligibility engine, with capacity and
+a waiting list.
 
 Functions take the session first and only flush; the request commits once.
 """
@@ -7,10 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from courses.models import Enrolment, EnrolmentStatus, TrainingClass
+from partyschool.access import school_scope, shared_with
 from partyschool.accounts.models import User
 from partyschool.candidates import services as candidates
 from partyschool.candidates.models import Candidate
@@ -50,6 +52,36 @@ class Openness:
         return (
             self.is_open and not self.problems and (self.decision is None or self.decision.eligible)
         )
+
+
+def visible_classes(user: User) -> Select:
+    """The classes the user may see (their school's and the school level's), newest first."""
+    return (
+        shared_with(select(TrainingClass), TrainingClass.party_school_id, school_scope(user))
+        .options(joinedload(TrainingClass.course))
+        .order_by(TrainingClass.starts_on.desc())
+    )
+
+
+def approved_enrolments(user: User) -> Select:
+    """The user's approved enrolments (admitted places), to narrow down further."""
+    return (
+        select(Enrolment)
+        .join(Candidate, Enrolment.candidate_id == Candidate.id)
+        .where(Candidate.user_id == user.id, Enrolment.status == EnrolmentStatus.APPROVED)
+    )
+
+
+def is_admitted_to(training_class: TrainingClass) -> ColumnElement[bool]:
+    """The condition, for queries, of an approved enrolment (a place taken) in the class."""
+    return and_(
+        Enrolment.class_id == training_class.id, Enrolment.status == EnrolmentStatus.APPROVED
+    )
+
+
+def approved_enrolment(session: Session, user: User, class_id: int) -> Enrolment | None:
+    """The user's approved enrolment in a class, if they have one."""
+    return session.scalar(approved_enrolments(user).where(Enrolment.class_id == class_id))
 
 
 def is_in_window(training_class: TrainingClass, today: date) -> bool:
@@ -129,12 +161,7 @@ def _lock_class(session: Session, training_class: TrainingClass) -> None:
 
 def approved_count(session: Session, training_class: TrainingClass) -> int:
     """How many places of the class are taken."""
-    return session.scalar(
-        select(func.count(Enrolment.id)).where(
-            Enrolment.class_id == training_class.id,
-            Enrolment.status == EnrolmentStatus.APPROVED,
-        )
-    )
+    return session.scalar(select(func.count(Enrolment.id)).where(is_admitted_to(training_class)))
 
 
 def approve(session: Session, enrolment: Enrolment, actor: User) -> Enrolment:

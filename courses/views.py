@@ -6,7 +6,6 @@ import secrets
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from courses import services
@@ -23,6 +22,7 @@ from partyschool.access import (
 )
 from partyschool.accounts.models import ADMINS, ORGANIZERS, Role, User
 from partyschool.candidates.models import Candidate
+from partyschool.candidates.services import candidate_of
 from partyschool.extensions import BEIJING, db, today
 from partyschool.web.views import add_nav
 
@@ -30,20 +30,6 @@ bp = Blueprint("courses", __name__, url_prefix="/classes")
 
 add_nav("培训班", "courses.index", *Role)
 add_nav("分党校主页", "courses.branch_home", *Role)
-
-
-def own_candidate() -> Candidate | None:
-    """The signed-in activist's own record."""
-    return db.session.scalar(select(Candidate).where(Candidate.user_id == current_user.id))
-
-
-def visible_classes():
-    """The classes the user may see, newest first."""
-    return (
-        shared_with(select(TrainingClass), TrainingClass.party_school_id, school_scope())
-        .options(joinedload(TrainingClass.course))
-        .order_by(TrainingClass.starts_on.desc())
-    )
 
 
 def _class(class_id: int) -> TrainingClass:
@@ -59,8 +45,10 @@ def _managed_class(class_id: int) -> TrainingClass:
 @signed_in
 def index():
     """Classes open to the user; an activist sees whether they may apply and why not."""
-    classes = db.session.scalars(visible_classes()).unique().all()
-    candidate = own_candidate() if current_user.role is Role.ACTIVIST else None
+    classes = db.session.scalars(services.visible_classes(current_user)).unique().all()
+    candidate = (
+        candidate_of(db.session, current_user) if current_user.role is Role.ACTIVIST else None
+    )
     openness = (
         {c.id: services.decide(db.session, c, candidate, today()) for c in classes}
         if candidate
@@ -78,7 +66,7 @@ def branch_home():
     on = today()
     classes = [
         c
-        for c in db.session.scalars(visible_classes()).unique()
+        for c in db.session.scalars(services.visible_classes(current_user)).unique()
         if services.is_in_window(c, on) or c.starts_on <= on <= c.ends_on
     ]
     notices = db.session.scalars(
@@ -183,7 +171,7 @@ def show(class_id: int):
     training_class = _class(class_id)
     context = {"training_class": training_class, "today": today()}
     if current_user.role is Role.ACTIVIST:
-        candidate = own_candidate()
+        candidate = candidate_of(db.session, current_user)
         context["candidate"] = candidate
         if candidate is not None:
             context["openness"] = services.decide(db.session, training_class, candidate, today())
@@ -217,7 +205,7 @@ def _flash_refusal(error: services.EnrolmentError) -> None:
 def apply(class_id: int):
     """Apply to a class; refused with every reason when the rules say no."""
     training_class = _class(class_id)
-    candidate = own_candidate()
+    candidate = candidate_of(db.session, current_user)
     if candidate is None:
         abort(404)
     try:
@@ -235,7 +223,7 @@ def apply(class_id: int):
 def withdraw(class_id: int):
     """Withdraw from a class; the first on the waiting list moves up."""
     training_class = _class(class_id)
-    candidate = own_candidate()
+    candidate = candidate_of(db.session, current_user)
     mine = candidate and services.live_enrolment(db.session, training_class, candidate)
     if not mine:
         abort(404)

@@ -23,10 +23,10 @@ from markupsafe import Markup
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from courses.models import Attachment, Course, Enrolment, EnrolmentStatus, Lesson, TrainingClass
+from courses.models import Attachment, Course, Enrolment, Lesson, TrainingClass
+from courses.services import approved_enrolments
 from partyschool.access import can_see_school, can_view_shared
 from partyschool.accounts.models import STAFF, TEACHING_STAFF, Role, User
-from partyschool.candidates.models import Candidate
 from partyschool.candidates.rules import Stage
 from partyschool.organization.models import PartySchool
 
@@ -102,14 +102,9 @@ def may_download(session: Session, user: User, course: Course) -> bool:
     if user.role is not Role.ACTIVIST:
         return can_view_course(user, course)
     approved = (
-        select(Enrolment.id)
+        approved_enrolments(user)
         .join(Enrolment.training_class)
-        .join(Enrolment.candidate)
-        .where(
-            TrainingClass.course_id == course.id,
-            Candidate.user_id == user.id,
-            Enrolment.status == EnrolmentStatus.APPROVED,
-        )
+        .where(TrainingClass.course_id == course.id)
         .limit(1)
     )
     return session.scalar(approved) is not None

@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from courses.models import (
     Enrolment,
-    EnrolmentStatus,
     ReadingReport,
     ReportStatus,
     TrainingClass,
@@ -14,9 +13,9 @@ from courses.models import (
 from courses.reports import services
 from courses.reports.forms import ReportForm, ReviewForm
 from courses.reports.similarity import shared_passages
+from courses.services import approved_enrolment, approved_enrolments
 from partyschool.access import allow, can_see_school, get_scoped, scope_to_user
 from partyschool.accounts.models import TEACHING_STAFF, Role
-from partyschool.candidates.models import Candidate
 from partyschool.extensions import db, utcnow
 from partyschool.web.views import add_nav
 
@@ -36,17 +35,9 @@ def report_labels() -> dict:
     }
 
 
-def _own_approved_enrolments():
-    return (
-        select(Enrolment)
-        .join(Enrolment.candidate)
-        .where(Candidate.user_id == current_user.id, Enrolment.status == EnrolmentStatus.APPROVED)
-    )
-
-
 def _own_enrolment(class_id: int) -> Enrolment:
     """The signed-in trainee's admitted place in the class; 404 for anyone else."""
-    enrolment = db.session.scalar(_own_approved_enrolments().where(Enrolment.class_id == class_id))
+    enrolment = approved_enrolment(db.session, current_user, class_id)
     if enrolment is None:
         abort(404)
     return enrolment
@@ -67,7 +58,7 @@ def _report(report_id: int) -> ReadingReport:
 def mine():
     """The trainee's classes that ask for a reading report, and where each report stands."""
     enrolments = db.session.scalars(
-        _own_approved_enrolments()
+        approved_enrolments(current_user)
         .join(Enrolment.training_class)
         .where(TrainingClass.report_min_chars > 0)
         .order_by(TrainingClass.starts_on.desc())

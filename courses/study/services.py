@@ -22,13 +22,13 @@ from courses.models import (
     Attendance,
     Course,
     Enrolment,
-    EnrolmentStatus,
     Lecture,
     Lesson,
     LessonProgress,
     StudyLease,
     TrainingClass,
 )
+from courses.services import approved_enrolment, approved_enrolments, is_admitted_to
 from partyschool.accounts.models import User
 from partyschool.candidates.models import Candidate
 from partyschool.extensions import utcnow
@@ -138,12 +138,7 @@ def class_hours(session: Session, enrolment: Enrolment) -> StudyHours:
 
 def class_hours_for_class(session: Session, training_class: TrainingClass) -> dict[int, StudyHours]:
     """Study hours of every approved enrolment of a class, by enrolment id (four queries)."""
-    ids = session.scalars(
-        select(Enrolment.id).where(
-            Enrolment.class_id == training_class.id,
-            Enrolment.status == EnrolmentStatus.APPROVED,
-        )
-    ).all()
+    ids = session.scalars(select(Enrolment.id).where(is_admitted_to(training_class))).all()
     return hours_by_enrolment(session, ids)
 
 
@@ -205,15 +200,8 @@ class TraineeProgress:
 
 def class_progress(session: Session, training_class: TrainingClass) -> list[TraineeProgress]:
     """Every approved trainee of a class with their hours, who is furthest behind first."""
-    rows = session.execute(
-        select(Enrolment, Candidate)
-        .join(Candidate, Enrolment.candidate_id == Candidate.id)
-        .where(
-            Enrolment.class_id == training_class.id,
-            Enrolment.status == EnrolmentStatus.APPROVED,
-        )
-    ).all()
-    hours = hours_by_enrolment(session, [enrolment.id for enrolment, _ in rows])
+    enrolments = class_enrolments(session, training_class)
+    hours = hours_by_enrolment(session, [enrolment.id for enrolment in enrolments])
     done = dict(
         session.execute(
             select(LessonProgress.enrolment_id, func.count())
@@ -228,8 +216,10 @@ def class_progress(session: Session, training_class: TrainingClass) -> list[Trai
         ).all()
     )
     lines = [
-        TraineeProgress(enrolment, candidate, hours[enrolment.id], done.get(enrolment.id, 0))
-        for enrolment, candidate in rows
+        TraineeProgress(
+            enrolment, enrolment.candidate, hours[enrolment.id], done.get(enrolment.id, 0)
+        )
+        for enrolment in enrolments
     ]
     return sorted(lines, key=lambda line: (line.ratio, line.hours.total, line.candidate.student_no))
 
@@ -240,14 +230,9 @@ def class_progress(session: Session, training_class: TrainingClass) -> list[Trai
 def trainee_enrolment(session: Session, user: User, lesson: Lesson) -> Enrolment | None:
     """The user's approved enrolment in a class that runs the lesson's course, if any."""
     return session.scalar(
-        select(Enrolment)
-        .join(Candidate, Enrolment.candidate_id == Candidate.id)
+        approved_enrolments(user)
         .join(TrainingClass, Enrolment.class_id == TrainingClass.id)
-        .where(
-            Candidate.user_id == user.id,
-            Enrolment.status == EnrolmentStatus.APPROVED,
-            TrainingClass.course_id == lesson.course_id,
-        )
+        .where(TrainingClass.course_id == lesson.course_id)
         .order_by(Enrolment.id.desc())
         .limit(1)
     )
@@ -443,15 +428,7 @@ def is_code_valid(lecture: Lecture, code: str, now: datetime) -> bool:
 
 def lecture_enrolment(session: Session, user: User, lecture: Lecture) -> Enrolment | None:
     """The user's approved enrolment in the lecture's class, if any."""
-    return session.scalar(
-        select(Enrolment)
-        .join(Candidate, Enrolment.candidate_id == Candidate.id)
-        .where(
-            Candidate.user_id == user.id,
-            Enrolment.class_id == lecture.class_id,
-            Enrolment.status == EnrolmentStatus.APPROVED,
-        )
-    )
+    return approved_enrolment(session, user, lecture.class_id)
 
 
 def attendance_of(session: Session, lecture: Lecture, enrolment: Enrolment) -> Attendance | None:
@@ -493,10 +470,7 @@ def class_enrolments(session: Session, training_class: TrainingClass) -> list[En
             select(Enrolment)
             .join(Candidate, Enrolment.candidate_id == Candidate.id)
             .options(contains_eager(Enrolment.candidate))
-            .where(
-                Enrolment.class_id == training_class.id,
-                Enrolment.status == EnrolmentStatus.APPROVED,
-            )
+            .where(is_admitted_to(training_class))
             .order_by(Candidate.student_no)
         )
     )
@@ -547,10 +521,8 @@ def trainee_classes(session: Session, user: User) -> list[Enrolment]:
     """The user's approved enrolments, newest class first."""
     return list(
         session.scalars(
-            select(Enrolment)
-            .join(Candidate, Enrolment.candidate_id == Candidate.id)
+            approved_enrolments(user)
             .join(TrainingClass, Enrolment.class_id == TrainingClass.id)
-            .where(Candidate.user_id == user.id, Enrolment.status == EnrolmentStatus.APPROVED)
             .order_by(TrainingClass.starts_on.desc(), TrainingClass.id.desc())
         )
     )

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 
 from courses.authoring.services import render_markdown
 from courses.models import Lecture, Lesson, TrainingClass, class_instructors
+from courses.services import approved_enrolment
 from courses.study import forms, services
 from partyschool.access import allow, require_school, scope_to_user
 from partyschool.accounts.models import ADMINS, STAFF, Role
@@ -158,10 +159,7 @@ def heartbeat(lesson_id: int, data: HeartbeatIn):
 @allow(Role.ACTIVIST)
 def my_progress(class_id: int):
     """The trainee's progress in one class: each lesson and each lecture."""
-    enrolment = next(
-        (e for e in services.trainee_classes(db.session, current_user) if e.class_id == class_id),
-        None,
-    )
+    enrolment = approved_enrolment(db.session, current_user, class_id)
     if enrolment is None:
         abort(404)
     training_class = enrolment.training_class

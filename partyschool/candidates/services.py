@@ -71,6 +71,11 @@ def _ruleset_from_file(path: str) -> RuleSet:
     return ruleset_from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
+def candidate_of(session: Session, user: User) -> Candidate | None:
+    """The user's own candidate record (an activist's development file), if they have one."""
+    return session.scalar(select(Candidate).where(Candidate.user_id == user.id))
+
+
 def ratings_by_room(session: Session, room_ids: Iterable[int | None]) -> dict[int, list]:
     """The dormitory ratings of these rooms, in one query."""
     ids = {room_id for room_id in room_ids if room_id is not None}
