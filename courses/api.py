@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from courses import services
 from courses.models import TrainingClass
-from partyschool.access import allow, signed_in
+from partyschool.access import allow, can_view_shared, signed_in
 from partyschool.accounts.models import Role
 from partyschool.api.spec import ApiError, operation
 from partyschool.candidates.api import ReasonOut
@@ -106,9 +106,8 @@ def apply(class_id: int):
     """Apply to a class; 422 with every reason when the eligibility engine or the class says no."""
     training_class = db.session.get(TrainingClass, class_id)
     candidate = candidate_of(db.session, current_user)
-    visible = training_class is not None and (
-        training_class.party_school.is_school_level
-        or training_class.party_school_id == current_user.party_school_id
+    visible = training_class is not None and can_view_shared(
+        current_user, training_class.party_school
     )
     if not visible or candidate is None:
         raise ApiError(404, "not_found", "找不到该培训班或您的发展档案")

@@ -13,14 +13,14 @@ from courses.forms import AnnouncementForm, ClassForm, DecisionForm, LectureForm
 from courses.models import Announcement, Course, Enrolment, Lecture, TrainingClass
 from partyschool.access import (
     allow,
+    can_see_school,
     get_scoped,
-    require_school,
     school_scope,
     scope_to_user,
     shared_with,
     signed_in,
 )
-from partyschool.accounts.models import ADMINS, ORGANIZERS, Role, User
+from partyschool.accounts.models import ADMINS, ORGANIZERS, STAFF, Role, User
 from partyschool.candidates.models import Candidate
 from partyschool.candidates.services import candidate_of
 from partyschool.extensions import BEIJING, db, today
@@ -190,9 +190,8 @@ def show(class_id: int):
 
 def enrolment_staff(training_class: TrainingClass) -> bool:
     """True for staff of the class's own school (or the school level)."""
-    return current_user.role is not Role.ACTIVIST and (
-        current_user.has_school_scope
-        or current_user.party_school_id == training_class.party_school_id
+    return current_user.role in STAFF and can_see_school(
+        current_user, training_class.party_school_id
     )
 
 
@@ -277,10 +276,9 @@ def nominate(class_id: int):
 @allow(*ADMINS)
 def decide(enrolment_id: int):
     """Approve (a place or the waiting list) or reject an application, with a reason."""
-    application = db.session.get(Enrolment, enrolment_id)
-    if application is None:
-        abort(404)
-    require_school(application.training_class.party_school_id)
+    application = get_scoped(
+        Enrolment, enrolment_id, lambda enrolment: enrolment.training_class.party_school
+    )
     form = DecisionForm()
     if form.validate_on_submit():
         try:

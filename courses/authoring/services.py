@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from courses.models import Attachment, Course, Enrolment, Lesson, TrainingClass
 from courses.services import approved_enrolments
-from partyschool.access import can_see_school, can_view_shared
-from partyschool.accounts.models import STAFF, TEACHING_STAFF, Role, User
+from partyschool.access import can_see_school, can_view_shared, scope_to_user
+from partyschool.accounts.models import STAFF, TEACHING_STAFF, User
 from partyschool.candidates.rules import Stage
 from partyschool.organization.models import PartySchool
 
@@ -99,7 +99,7 @@ def can_edit_course(user: User, course: Course) -> bool:
 
 def may_download(session: Session, user: User, course: Course) -> bool:
     """Staff who see the course, or a trainee approved into a class of this course."""
-    if user.role is not Role.ACTIVIST:
+    if user.role in STAFF:
         return can_view_course(user, course)
     approved = (
         approved_enrolments(user)
@@ -124,8 +124,7 @@ def visible_courses(session: Session, user: User) -> tuple[list[Course], list[Co
     """The courses of the user's scope (branch courses) and the school library, each sorted."""
     library = select(Course).join(Course.party_school).where(PartySchool.parent_id.is_(None))
     own = select(Course).join(Course.party_school).where(PartySchool.parent_id.is_not(None))
-    if not user.has_school_scope:
-        own = own.where(Course.party_school_id == user.party_school_id)
+    own = scope_to_user(own, Course.party_school_id, user)
     order = (PartySchool.id, Course.created_at.desc(), Course.id.desc())
     loads = (selectinload(Course.lessons), contains_eager(Course.party_school))
     return (

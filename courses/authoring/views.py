@@ -14,7 +14,7 @@ from flask_login import current_user
 from courses.authoring import services
 from courses.authoring.forms import AttachmentForm, CourseForm, LessonForm, MoveForm
 from courses.models import Attachment, Course, Lesson
-from partyschool.access import allow, signed_in
+from partyschool.access import allow, get_scoped, signed_in
 from partyschool.accounts.models import TEACHING_STAFF
 from partyschool.extensions import db
 from partyschool.web.views import add_nav
@@ -27,21 +27,15 @@ bp.add_app_template_filter(services.render_markdown, "markdown")
 
 
 def _course(course_id: int, *, edit: bool = False) -> Course:
-    """The course, 404 when the user may not see it, 403 when they may see but not edit it."""
-    course = db.session.get(Course, course_id)
-    if course is None or not services.can_view_course(current_user, course):
-        abort(404)
-    if edit and not services.can_edit_course(current_user, course):
-        abort(403)
-    return course
+    """The course; every branch reads the school's library, only its own school edits it."""
+    return get_scoped(Course, course_id, shared=True, editable=edit)
 
 
 def _lesson(lesson_id: int, *, edit: bool = False) -> Lesson:
-    lesson = db.session.get(Lesson, lesson_id)
-    if lesson is None:
-        abort(404)
-    _course(lesson.course_id, edit=edit)
-    return lesson
+    """The lesson, seen and edited as its course is."""
+    return get_scoped(
+        Lesson, lesson_id, lambda lesson: lesson.course.party_school, shared=True, editable=edit
+    )
 
 
 def _to_course(course: Course):

@@ -11,8 +11,8 @@ from courses.authoring.services import render_markdown
 from courses.models import Lecture, Lesson, TrainingClass, class_instructors
 from courses.services import approved_enrolment
 from courses.study import forms, services
-from partyschool.access import allow, require_school, scope_to_user
-from partyschool.accounts.models import ADMINS, STAFF, Role
+from partyschool.access import allow, get_scoped, scope_to_user
+from partyschool.accounts.models import ADMINS, ORGANIZERS, STAFF, Role
 from partyschool.api.spec import ApiError, operation
 from partyschool.extensions import db
 from partyschool.web.views import add_nav
@@ -55,12 +55,10 @@ def _trainee_lesson(lesson_id: int):
     return lesson, enrolment
 
 
-def _teacher_class(training_class: TrainingClass | None, *, organizers: bool = False):
+def _teacher_class(class_id: int, *, organizers: bool = False) -> TrainingClass:
     """Let through the class's teachers, admins of its school and, if asked, its organizers."""
-    if training_class is None:
-        abort(404)
-    require_school(training_class.party_school_id)
-    if current_user.role in ADMINS or (organizers and current_user.role is Role.ORGANIZER):
+    training_class = get_scoped(TrainingClass, class_id)
+    if current_user.role in (ORGANIZERS if organizers else ADMINS):
         return training_class
     if not services.is_class_teacher(current_user, training_class):
         abort(403)
@@ -68,10 +66,12 @@ def _teacher_class(training_class: TrainingClass | None, *, organizers: bool = F
 
 
 def _staff_lecture(lecture_id: int) -> tuple[Lecture, TrainingClass]:
-    lecture = db.session.get(Lecture, lecture_id)
-    if lecture is None:
-        abort(404)
-    return lecture, _teacher_class(db.session.get(TrainingClass, lecture.class_id))
+    lecture = get_scoped(
+        Lecture,
+        lecture_id,
+        lambda lecture: db.session.get(TrainingClass, lecture.class_id).party_school,
+    )
+    return lecture, _teacher_class(lecture.class_id)
 
 
 def _optional_url(endpoint: str, **values) -> str | None:
@@ -203,7 +203,7 @@ def classes():
 @allow(*STAFF)
 def class_progress(class_id: int):
     """The whole class's study hours against the requirement, who is behind first."""
-    training_class = _teacher_class(db.session.get(TrainingClass, class_id), organizers=True)
+    training_class = _teacher_class(class_id, organizers=True)
     return render_template(
         "courses/study/class_progress.html",
         training_class=training_class,
