@@ -31,7 +31,6 @@ from courses.models import (
 from courses.services import approved_enrolment, approved_enrolments, is_admitted_to
 from partyschool.accounts.models import User
 from partyschool.candidates.models import Candidate
-from partyschool.extensions import utcnow
 
 HEARTBEAT_SECONDS = 30  # how often the lesson page sends a heartbeat
 MAX_GAP_SECONDS = 45  # the most one heartbeat can credit: the interval plus network slack
@@ -41,11 +40,6 @@ MAX_VIDEO_SECONDS = 24 * 3600
 PAUSED = "~"
 SIGN_IN_CODE_LENGTH = 12
 HUNDREDTH = Decimal("0.01")
-
-
-def clock() -> datetime:
-    """The server's clock; tests replace it to move time."""
-    return utcnow()
 
 
 # --- Hours ------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Lesson pages, server-verified study time (heartbeats), lecture attendance, class progress."""
 
+from datetime import datetime
+
 import segno
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -14,7 +16,7 @@ from courses.study import forms, services
 from partyschool.access import allow, get_scoped, scope_to_user
 from partyschool.accounts.models import ADMINS, ORGANIZERS, STAFF, Role
 from partyschool.api.spec import ApiError, operation
-from partyschool.extensions import db
+from partyschool.extensions import db, utcnow
 from partyschool.web.views import add_nav
 
 bp = Blueprint("study", __name__)
@@ -72,6 +74,11 @@ def _staff_lecture(lecture_id: int) -> tuple[Lecture, TrainingClass]:
         lambda lecture: db.session.get(TrainingClass, lecture.class_id).party_school,
     )
     return lecture, _teacher_class(lecture.class_id)
+
+
+def _now() -> datetime:
+    """The server's clock: `STUDY_CLOCK` when the configuration sets one (tests move time)."""
+    return current_app.config.get("STUDY_CLOCK", utcnow)()
 
 
 def _optional_url(endpoint: str, **values) -> str | None:
@@ -139,9 +146,7 @@ def heartbeat(lesson_id: int, data: HeartbeatIn):
     if not services.is_page_token_valid(secret, current_user.id, lesson.id, data.page_token):
         raise ApiError(400, "invalid_page_token", "页面已失效，请刷新课时页面")
     beat = services.Beat(**data.model_dump())
-    result = services.record_heartbeat(
-        db.session, current_user.id, enrolment, lesson, beat, services.clock()
-    )
+    result = services.record_heartbeat(db.session, current_user.id, enrolment, lesson, beat, _now())
     db.session.commit()
     return HeartbeatOut(
         state=result.state,
@@ -217,7 +222,7 @@ def class_progress(class_id: int):
 def sign_in_qr(lecture_id: int):
     """The sign-in QR code to show in the lecture room; it changes every minute."""
     lecture, training_class = _staff_lecture(lecture_id)
-    now = services.clock()
+    now = _now()
     url = url_for(
         "study.sign_in",
         lecture_id=lecture.id,
@@ -253,13 +258,13 @@ def sign_in(lecture_id: int):
         return render_template("courses/study/sign_in.html", attendance=attendance, **context)
     form = forms.SignInForm(code=request.args.get("code", ""))
     if request.method == "GET":
-        if not services.is_code_valid(lecture, form.code.data, services.clock()):
+        if not services.is_code_valid(lecture, form.code.data, _now()):
             return render_template("courses/study/sign_in.html", error=True, **context), 400
         return render_template("courses/study/sign_in.html", form=form, **context)
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.sign_in(db.session, lecture, enrolment, form.code.data, services.clock())
+        services.sign_in(db.session, lecture, enrolment, form.code.data, _now())
     except services.SignInError:
         return render_template("courses/study/sign_in.html", error=True, **context), 400
     db.session.commit()
@@ -278,7 +283,7 @@ def roll_call(lecture_id: int):
     form.present.choices = [(e.id, e.candidate.name) for e in enrolments]
     if form.validate_on_submit():
         added, removed = services.record_roll_call(
-            db.session, lecture, form.present.data or [], current_user, services.clock()
+            db.session, lecture, form.present.data or [], current_user, _now()
         )
         db.session.commit()
         flash(f"已保存点名：新增出勤 {added} 人，取消 {removed} 人", "info")

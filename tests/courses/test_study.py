@@ -22,9 +22,9 @@ from courses.models import (
 from courses.study import services as study
 from partyschool.accounts.models import Role, User
 from partyschool.organization.models import PartySchool
+from tests.courses import trainees
 from tests.factories import (
     make_branch_school,
-    make_candidate,
     make_class,
     make_course,
     make_enrolment,
@@ -49,16 +49,16 @@ class Trainee:
 
 
 def make_trainee(session, school=None, training_class=None, username=None) -> Trainee:
-    """A trainee of a new class (or of the given one)."""
-    school = school or (training_class.party_school if training_class else None)
-    school = school or make_branch_school(session)
-    training_class = training_class or make_class(session, make_course(session, school))
-    user = make_user(session, Role.ACTIVIST, school, **({"username": username} if username else {}))
-    candidate = make_candidate(session, school, user=user)
-    enrolment = make_enrolment(session, training_class, candidate)
+    """A trainee of a new class (of the given school, or a new one) or of the given class."""
+    if training_class is None:
+        course = make_course(session, school or make_branch_school(session))
+        training_class = make_class(session, course)
+    enrolment = trainees.make_trainee(
+        session, training_class, **({"username": username} if username else {})
+    )
     return Trainee(
-        school,
-        user,
+        training_class.party_school,
+        enrolment.candidate.user,
         training_class,
         enrolment,
         list(training_class.course.lessons),
@@ -318,11 +318,13 @@ def test_sign_in_codes_change_every_minute(session, trainee):
 
 
 class FakeClock:
-    """The server's clock, moved by the test."""
+    """The server's clock, moved by the test; the app reads it from `STUDY_CLOCK`."""
 
-    def __init__(self, monkeypatch, at: datetime = T0):
+    def __init__(self, at: datetime = T0):
         self.now = at
-        monkeypatch.setattr(study, "clock", lambda: self.now)
+
+    def __call__(self) -> datetime:
+        return self.now
 
     def advance(self, seconds: float) -> None:
         """Let time pass."""
@@ -330,8 +332,10 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock(monkeypatch) -> FakeClock:
-    return FakeClock(monkeypatch)
+def clock(app, monkeypatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setitem(app.config, "STUDY_CLOCK", fake)
+    return fake
 
 
 def open_lesson(client, lesson_id: int) -> tuple[str, str]:
