@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from courses.authoring.services import render_markdown
 from courses.models import Lecture, Lesson, TrainingClass, class_instructors
 from courses.services import approved_enrolment
-from courses.study import forms, services
+from courses.study import attendance, forms, services
 from partyschool.access import allow, get_scoped, scope_to_user
 from partyschool.accounts.models import ADMINS, ORGANIZERS, STAFF, Role
 from partyschool.api.spec import ApiError, operation
@@ -168,7 +168,7 @@ def my_progress(class_id: int):
     if enrolment is None:
         abort(404)
     training_class = enrolment.training_class
-    attended = services.attended_lectures(db.session, enrolment)
+    attended = attendance.attended_lectures(db.session, enrolment)
     return render_template(
         "courses/study/my_progress.html",
         training_class=training_class,
@@ -226,7 +226,7 @@ def sign_in_qr(lecture_id: int):
     url = url_for(
         "study.sign_in",
         lecture_id=lecture.id,
-        code=services.sign_in_code(lecture, now),
+        code=attendance.sign_in_code(lecture, now),
         _external=True,
     )
     qr = segno.make(url, error="m")
@@ -238,8 +238,8 @@ def sign_in_qr(lecture_id: int):
         qr_svg=svg,
         sign_in_url=url,
         refresh_seconds=60 - now.second + 1,
-        expires_at=services.code_expires_at(now),
-        signed=len(services.attendances_by_enrolment(db.session, lecture)),
+        expires_at=attendance.code_expires_at(now),
+        signed=len(attendance.attendances_by_enrolment(db.session, lecture)),
         enrolled=len(services.class_enrolments(db.session, training_class)),
     )
 
@@ -249,23 +249,23 @@ def sign_in_qr(lecture_id: int):
 def sign_in(lecture_id: int):
     """Sign in to a lecture with the scanned code; the page confirms it by a POST."""
     lecture = db.session.get(Lecture, lecture_id)
-    enrolment = lecture and services.lecture_enrolment(db.session, current_user, lecture)
+    enrolment = lecture and approved_enrolment(db.session, current_user, lecture.class_id)
     if enrolment is None:
         abort(404)
     context = {"lecture": lecture, "training_class": enrolment.training_class}
-    attendance = services.attendance_of(db.session, lecture, enrolment)
-    if attendance is not None:
-        return render_template("courses/study/sign_in.html", attendance=attendance, **context)
+    existing = attendance.attendance_of(db.session, lecture, enrolment)
+    if existing is not None:
+        return render_template("courses/study/sign_in.html", attendance=existing, **context)
     form = forms.SignInForm(code=request.args.get("code", ""))
     if request.method == "GET":
-        if not services.is_code_valid(lecture, form.code.data, _now()):
+        if not attendance.is_code_valid(lecture, form.code.data, _now()):
             return render_template("courses/study/sign_in.html", error=True, **context), 400
         return render_template("courses/study/sign_in.html", form=form, **context)
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.sign_in(db.session, lecture, enrolment, form.code.data, _now())
-    except services.SignInError:
+        attendance.sign_in(db.session, lecture, enrolment, form.code.data, _now())
+    except attendance.SignInError:
         return render_template("courses/study/sign_in.html", error=True, **context), 400
     db.session.commit()
     flash(f"签到成功：{lecture.title}，计 {lecture.hours} 学时", "info")
@@ -278,11 +278,11 @@ def roll_call(lecture_id: int):
     """The instructor ticks the trainees present at a lecture."""
     lecture, training_class = _staff_lecture(lecture_id)
     enrolments = services.class_enrolments(db.session, training_class)
-    attendances = services.attendances_by_enrolment(db.session, lecture)
+    attendances = attendance.attendances_by_enrolment(db.session, lecture)
     form = forms.RollCallForm(present=list(attendances))
     form.present.choices = [(e.id, e.candidate.name) for e in enrolments]
     if form.validate_on_submit():
-        added, removed = services.record_roll_call(
+        added, removed = attendance.record_roll_call(
             db.session, lecture, form.present.data or [], current_user, _now()
         )
         db.session.commit()
