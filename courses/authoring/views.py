@@ -11,7 +11,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from courses.authoring import services
+from courses.authoring import services, uploads
 from courses.authoring.forms import AttachmentForm, CourseForm, LessonForm, MoveForm
 from courses.models import Attachment, Course, Lesson
 from partyschool.access import allow, get_scoped, signed_in
@@ -48,7 +48,7 @@ def _to_lesson(lesson: Lesson):
 
 def _send(stored_name: str, content_type: str, download_name: str, *, as_attachment: bool):
     """Send a stored file; the browser must take it as the stored type, never sniff it."""
-    folder = services.upload_folder()
+    folder = uploads.upload_folder()
     if not (folder / stored_name).is_file():
         abort(404)
     response = send_from_directory(
@@ -132,7 +132,7 @@ def delete_course(course_id: int):
         flash(str(refusal), "error")
         return _to_course(course)
     db.session.commit()
-    services.remove_files(files)
+    uploads.remove_files(files)
     flash(f"已删除课程“{course.title}”", "info")
     return redirect(url_for("authoring.index"))
 
@@ -172,7 +172,7 @@ def new_lesson(course_id: int):
             services.set_video(
                 db.session, lesson, upload=form.video.data, url=form.video_url.data or None
             )
-        except services.UploadError as refusal:
+        except uploads.UploadError as refusal:
             db.session.rollback()
             form.video.errors.append(str(refusal))
         else:
@@ -212,13 +212,13 @@ def edit_lesson(lesson_id: int):
                 url=form.video_url.data or None,
                 remove=form.remove_video.data,
             )
-        except services.UploadError as refusal:
+        except uploads.UploadError as refusal:
             form.video.errors.append(str(refusal))
         else:
             lesson.title, lesson.body = form.title.data, form.body.data or ""
             lesson.required_minutes = form.required_minutes.data
             db.session.commit()
-            services.remove_files(stale)
+            uploads.remove_files(stale)
             flash("已保存课时", "info")
             return _to_lesson(lesson)
     return render_template(
@@ -251,7 +251,7 @@ def delete_lesson(lesson_id: int):
     course = lesson.course
     files = services.delete_lesson(db.session, lesson)
     db.session.commit()
-    services.remove_files(files)
+    uploads.remove_files(files)
     flash(f"已删除课时“{lesson.title}”", "info")
     return _to_course(course)
 
@@ -267,7 +267,7 @@ def add_attachment(lesson_id: int):
         return _to_lesson(lesson)
     try:
         attachment = services.add_attachment(db.session, lesson, form.file.data)
-    except services.UploadError as refusal:
+    except uploads.UploadError as refusal:
         flash(f"上传失败：{refusal}", "error")
         return _to_lesson(lesson)
     db.session.commit()
@@ -285,7 +285,7 @@ def delete_attachment(attachment_id: int):
     lesson = _lesson(attachment.lesson_id, edit=True)
     files = services.delete_attachment(db.session, attachment)
     db.session.commit()
-    services.remove_files(files)
+    uploads.remove_files(files)
     flash(f"已删除附件“{attachment.original_name}”", "info")
     return _to_lesson(lesson)
 
@@ -317,7 +317,7 @@ def lesson_video(lesson_id: int):
         extension = lesson.video_file.rsplit(".", 1)[-1]
         return _send(
             lesson.video_file,
-            services.content_type_of(lesson.video_file),
+            uploads.content_type_of(lesson.video_file),
             f"{lesson.title}.{extension}",
             as_attachment=False,
         )

@@ -14,8 +14,8 @@ from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from courses.authoring import services as authoring
 from courses.authoring.services import render_markdown
+from courses.authoring.uploads import ATTACHMENTS, VIDEOS, UploadError, store_upload
 from courses.models import Attachment, Course, EnrolmentStatus, Lesson
 from partyschool.accounts.models import Role
 from partyschool.candidates.rules import Stage
@@ -434,10 +434,10 @@ def test_an_attachment_over_20_mb_is_refused(client, session, uploads, schools):
 
 def test_a_video_over_the_size_limit_is_refused_and_nothing_is_kept(uploads):
     uploads.mkdir()
-    small = replace(authoring.VIDEOS, max_bytes=2048)
+    small = replace(VIDEOS, max_bytes=2048)
     video = FileStorage(io.BytesIO(MP4 + b"\x00" * 2048), "讲座.mp4")
-    with pytest.raises(authoring.UploadError, match="视频不能超过 2 KB"):
-        authoring.store_upload(video, small, uploads)
+    with pytest.raises(UploadError, match="视频不能超过 2 KB"):
+        store_upload(video, small, uploads)
     assert stored_files(uploads) == []
 
 
@@ -463,9 +463,9 @@ def test_a_video_of_a_wrong_type_is_refused(client, session, uploads, schools):
     [
         ("第一讲 党的性质.pdf", PDF, "application/pdf"),
         ("党徽.PNG", PNG, "image/png"),
-        ("学习资料.docx", ooxml("word"), authoring.ATTACHMENTS.types["docx"].content_type),
-        ("课件.pptx", ooxml("ppt"), authoring.ATTACHMENTS.types["pptx"].content_type),
-        ("名单.xlsx", ooxml("xl"), authoring.ATTACHMENTS.types["xlsx"].content_type),
+        ("学习资料.docx", ooxml("word"), ATTACHMENTS.types["docx"].content_type),
+        ("课件.pptx", ooxml("ppt"), ATTACHMENTS.types["pptx"].content_type),
+        ("名单.xlsx", ooxml("xl"), ATTACHMENTS.types["xlsx"].content_type),
     ],
 )
 def test_a_good_upload_is_stored_under_a_generated_name(
