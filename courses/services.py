@@ -4,6 +4,7 @@ a waiting list.
 Functions take the session first and only flush; the request commits once.
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from courses.models import Enrolment, EnrolmentStatus, TrainingClass
-from partyschool.access import school_scope, shared_with
+from partyschool.access import school_scope, scope_to_user, shared_with
 from partyschool.accounts.models import User
 from partyschool.candidates import services as candidates
 from partyschool.candidates.models import Candidate
@@ -25,6 +26,7 @@ ENROL_STEPS = {
     Stage.CANDIDATE: Step.ENROL_CANDIDATE_CLASS,
 }
 LIVE = (EnrolmentStatus.PENDING, EnrolmentStatus.WAITLISTED, EnrolmentStatus.APPROVED)
+STUDENT_NO_SEPARATORS = re.compile(r"[\s,，;；、]+")
 QUEUE_ORDER = {
     status: rank for rank, status in enumerate((*LIVE[:2], *LIVE[2:], "rejected", "withdrawn"))
 }
@@ -149,6 +151,35 @@ def apply(
     session.add(enrolment)
     session.flush()
     return enrolment
+
+
+def nominate(
+    session: Session, training_class: TrainingClass, student_nos: str, actor: User, today: date
+) -> tuple[list[str], list[str]]:
+    """Nominate the candidates of the actor's scope listed by student number: the names now in
+    the admission queue, and one line for each number refused, with every reason."""
+    numbers = [n for n in STUDENT_NO_SEPARATORS.split(student_nos) if n]
+    found = {
+        c.student_no: c
+        for c in session.scalars(
+            scope_to_user(select(Candidate), Candidate.party_school_id, actor).where(
+                Candidate.student_no.in_(numbers)
+            )
+        )
+    }
+    done, refused = [], []
+    for number in dict.fromkeys(numbers):
+        candidate = found.get(number)
+        if candidate is None:
+            refused.append(f"{number}：找不到该学生的档案")
+            continue
+        try:
+            apply(session, training_class, candidate, today, actor)
+        except EnrolmentError as error:
+            refused.append(f"{number} {candidate.name}：{error}")
+        else:
+            done.append(candidate.name)
+    return done, refused
 
 
 def _lock_class(session: Session, training_class: TrainingClass) -> None:

@@ -1,6 +1,5 @@
 """Training classes: the list, a class's page, applying, nominating, approving, withdrawing."""
 
-import re
 import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,12 +15,10 @@ from partyschool.access import (
     can_see_school,
     get_scoped,
     school_scope,
-    scope_to_user,
     shared_with,
     signed_in,
 )
 from partyschool.accounts.models import ADMINS, ORGANIZERS, STAFF, Role, User
-from partyschool.candidates.models import Candidate
 from partyschool.candidates.services import candidate_of
 from partyschool.extensions import BEIJING, db, today
 from partyschool.web.views import add_nav
@@ -232,9 +229,6 @@ def withdraw(class_id: int):
     return redirect(url_for("courses.show", class_id=class_id))
 
 
-STUDENT_NO_SEPARATORS = re.compile(r"[\s,，;；、]+")
-
-
 @bp.post("/<int:class_id>/nominate")
 @allow(*ORGANIZERS)
 def nominate(class_id: int):
@@ -243,27 +237,9 @@ def nominate(class_id: int):
     form = NominateForm()
     if not form.validate_on_submit():
         abort(400)
-    numbers = [n for n in STUDENT_NO_SEPARATORS.split(form.student_nos.data) if n]
-    found = {
-        c.student_no: c
-        for c in db.session.scalars(
-            scope_to_user(select(Candidate), Candidate.party_school_id).where(
-                Candidate.student_no.in_(numbers)
-            )
-        )
-    }
-    done, refused = [], []
-    for number in dict.fromkeys(numbers):
-        candidate = found.get(number)
-        if candidate is None:
-            refused.append(f"{number}：找不到该学生的档案")
-            continue
-        try:
-            services.apply(db.session, training_class, candidate, today(), current_user)
-        except services.EnrolmentError as error:
-            refused.append(f"{number} {candidate.name}：{error}")
-        else:
-            done.append(candidate.name)
+    done, refused = services.nominate(
+        db.session, training_class, form.student_nos.data, current_user, today()
+    )
     db.session.commit()
     if done:
         flash(f"已推荐 {len(done)} 人：{'、'.join(done)}", "info")
