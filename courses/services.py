@@ -74,16 +74,16 @@ def approved_enrolments(user: User) -> Select:
     )
 
 
+def approved_enrolment(session: Session, user: User, class_id: int) -> Enrolment | None:
+    """The user's approved enrolment in a class, if they have one."""
+    return session.scalar(approved_enrolments(user).where(Enrolment.class_id == class_id))
+
+
 def is_admitted_to(training_class: TrainingClass) -> ColumnElement[bool]:
     """The condition, for queries, of an approved enrolment (a place taken) in the class."""
     return and_(
         Enrolment.class_id == training_class.id, Enrolment.status == EnrolmentStatus.APPROVED
     )
-
-
-def approved_enrolment(session: Session, user: User, class_id: int) -> Enrolment | None:
-    """The user's approved enrolment in a class, if they have one."""
-    return session.scalar(approved_enrolments(user).where(Enrolment.class_id == class_id))
 
 
 def is_in_window(training_class: TrainingClass, today: date) -> bool:
