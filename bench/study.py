@@ -29,7 +29,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from courses import study  # noqa: E402
 from courses.models import (  # noqa: E402
     Course,
     Enrolment,
@@ -38,6 +37,7 @@ from courses.models import (  # noqa: E402
     Lesson,
     TrainingClass,
 )
+from courses.study import services as study  # noqa: E402
 from partyschool.accounts import services as accounts  # noqa: E402
 from partyschool.accounts.models import Role, User  # noqa: E402
 from partyschool.app import demo  # noqa: E402

@@ -6,13 +6,13 @@ from flask import Blueprint
 from flask_login import current_user
 from pydantic import BaseModel
 
-from courses import enrolment
+from courses import services
 from courses.models import TrainingClass
-from courses.views import own_candidate, visible_classes
-from partyschool.access import allow, signed_in
+from partyschool.access import allow, can_view_shared, signed_in
 from partyschool.accounts.models import Role
 from partyschool.api.spec import ApiError, operation
 from partyschool.candidates.api import ReasonOut
+from partyschool.candidates.services import candidate_of
 from partyschool.extensions import db, today
 
 bp = Blueprint("courses_api", __name__, url_prefix="/api/v1/classes")
@@ -53,7 +53,7 @@ class EnrolmentOut(BaseModel):
     priority: int
 
 
-def _out(training_class: TrainingClass, openness: enrolment.Openness | None) -> ClassOut:
+def _out(training_class: TrainingClass, openness: services.Openness | None) -> ClassOut:
     out = ClassOut(
         id=training_class.id,
         title=training_class.title,
@@ -82,12 +82,16 @@ def index():
     """Classes taking applications that the caller may see."""
     on = today()
     classes = [
-        c for c in db.session.scalars(visible_classes()).unique() if enrolment.is_in_window(c, on)
+        c
+        for c in db.session.scalars(services.visible_classes(current_user)).unique()
+        if services.is_in_window(c, on)
     ]
-    candidate = own_candidate() if current_user.role is Role.ACTIVIST else None
+    candidate = (
+        candidate_of(db.session, current_user) if current_user.role is Role.ACTIVIST else None
+    )
     return ClassList(
         items=[
-            _out(c, enrolment.decide(db.session, c, candidate, on) if candidate else None)
+            _out(c, services.decide(db.session, c, candidate, on) if candidate else None)
             for c in classes
         ]
     )
@@ -101,16 +105,15 @@ def index():
 def apply(class_id: int):
     """Apply to a class; 422 with every reason when the eligibility engine or the class says no."""
     training_class = db.session.get(TrainingClass, class_id)
-    candidate = own_candidate()
-    visible = training_class is not None and (
-        training_class.party_school.is_school_level
-        or training_class.party_school_id == current_user.party_school_id
+    candidate = candidate_of(db.session, current_user)
+    visible = training_class is not None and can_view_shared(
+        current_user, training_class.party_school
     )
     if not visible or candidate is None:
         raise ApiError(404, "not_found", "找不到该培训班或您的发展档案")
     try:
-        application = enrolment.apply(db.session, training_class, candidate, today())
-    except enrolment.EnrolmentError as error:
+        application = services.apply(db.session, training_class, candidate, today())
+    except services.EnrolmentError as error:
         reasons = [r.to_dict() for r in error.decision.blocking] if error.decision else []
         raise ApiError(422, "not_eligible", str(error), reasons=reasons) from None
     db.session.commit()

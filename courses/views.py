@@ -1,28 +1,25 @@
 """Training classes: the list, a class's page, applying, nominating, approving, withdrawing."""
 
-import re
 import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from courses import enrolment
+from courses import services
 from courses.forms import AnnouncementForm, ClassForm, DecisionForm, LectureForm, NominateForm
 from courses.models import Announcement, Course, Enrolment, Lecture, TrainingClass
 from partyschool.access import (
     allow,
+    can_see_school,
     get_scoped,
-    require_school,
     school_scope,
-    scope_to_user,
     shared_with,
     signed_in,
 )
-from partyschool.accounts.models import ADMINS, ORGANIZERS, Role, User
-from partyschool.candidates.models import Candidate
+from partyschool.accounts.models import ADMINS, ORGANIZERS, STAFF, Role, User
+from partyschool.candidates.services import candidate_of
 from partyschool.extensions import BEIJING, db, today
 from partyschool.web.navigation import add_nav
 
@@ -30,20 +27,6 @@ bp = Blueprint("courses", __name__, url_prefix="/classes")
 
 add_nav("培训班", "courses.index", *Role)
 add_nav("分党校主页", "courses.branch_home", *Role)
-
-
-def own_candidate() -> Candidate | None:
-    """The signed-in activist's own record."""
-    return db.session.scalar(select(Candidate).where(Candidate.user_id == current_user.id))
-
-
-def visible_classes():
-    """The classes the user may see, newest first."""
-    return (
-        shared_with(select(TrainingClass), TrainingClass.party_school_id, school_scope())
-        .options(joinedload(TrainingClass.course))
-        .order_by(TrainingClass.starts_on.desc())
-    )
 
 
 def _class(class_id: int) -> TrainingClass:
@@ -59,10 +42,12 @@ def _managed_class(class_id: int) -> TrainingClass:
 @signed_in
 def index():
     """Classes open to the user; an activist sees whether they may apply and why not."""
-    classes = db.session.scalars(visible_classes()).unique().all()
-    candidate = own_candidate() if current_user.role is Role.ACTIVIST else None
+    classes = db.session.scalars(services.visible_classes(current_user)).unique().all()
+    candidate = (
+        candidate_of(db.session, current_user) if current_user.role is Role.ACTIVIST else None
+    )
     openness = (
-        {c.id: enrolment.decide(db.session, c, candidate, today()) for c in classes}
+        {c.id: services.decide(db.session, c, candidate, today()) for c in classes}
         if candidate
         else {}
     )
@@ -78,8 +63,8 @@ def branch_home():
     on = today()
     classes = [
         c
-        for c in db.session.scalars(visible_classes()).unique()
-        if enrolment.is_in_window(c, on) or c.starts_on <= on <= c.ends_on
+        for c in db.session.scalars(services.visible_classes(current_user)).unique()
+        if services.is_in_window(c, on) or c.starts_on <= on <= c.ends_on
     ]
     notices = db.session.scalars(
         shared_with(select(Announcement), Announcement.party_school_id, school_scope())
@@ -183,17 +168,17 @@ def show(class_id: int):
     training_class = _class(class_id)
     context = {"training_class": training_class, "today": today()}
     if current_user.role is Role.ACTIVIST:
-        candidate = own_candidate()
+        candidate = candidate_of(db.session, current_user)
         context["candidate"] = candidate
         if candidate is not None:
-            context["openness"] = enrolment.decide(db.session, training_class, candidate, today())
+            context["openness"] = services.decide(db.session, training_class, candidate, today())
             context["mine"] = db.session.scalar(
                 select(Enrolment).where(
                     Enrolment.class_id == class_id, Enrolment.candidate_id == candidate.id
                 )
             )
     elif enrolment_staff(training_class):
-        context["queue"] = enrolment.queue(db.session, training_class)
+        context["queue"] = services.queue(db.session, training_class)
         context["decision_form"] = DecisionForm()
         context["nominate_form"] = NominateForm()
         context["lecture_form"] = LectureForm()
@@ -202,13 +187,12 @@ def show(class_id: int):
 
 def enrolment_staff(training_class: TrainingClass) -> bool:
     """True for staff of the class's own school (or the school level)."""
-    return current_user.role is not Role.ACTIVIST and (
-        current_user.has_school_scope
-        or current_user.party_school_id == training_class.party_school_id
+    return current_user.role in STAFF and can_see_school(
+        current_user, training_class.party_school_id
     )
 
 
-def _flash_refusal(error: enrolment.EnrolmentError) -> None:
+def _flash_refusal(error: services.EnrolmentError) -> None:
     flash(f"无法报名：{error}", "error")
 
 
@@ -217,12 +201,12 @@ def _flash_refusal(error: enrolment.EnrolmentError) -> None:
 def apply(class_id: int):
     """Apply to a class; refused with every reason when the rules say no."""
     training_class = _class(class_id)
-    candidate = own_candidate()
+    candidate = candidate_of(db.session, current_user)
     if candidate is None:
         abort(404)
     try:
-        enrolment.apply(db.session, training_class, candidate, today())
-    except enrolment.EnrolmentError as error:
+        services.apply(db.session, training_class, candidate, today())
+    except services.EnrolmentError as error:
         _flash_refusal(error)
     else:
         db.session.commit()
@@ -235,17 +219,14 @@ def apply(class_id: int):
 def withdraw(class_id: int):
     """Withdraw from a class; the first on the waiting list moves up."""
     training_class = _class(class_id)
-    candidate = own_candidate()
-    mine = candidate and enrolment.live_enrolment(db.session, training_class, candidate)
+    candidate = candidate_of(db.session, current_user)
+    mine = candidate and services.live_enrolment(db.session, training_class, candidate)
     if not mine:
         abort(404)
-    enrolment.withdraw(db.session, mine)
+    services.withdraw(db.session, mine)
     db.session.commit()
     flash("已退出该培训班", "info")
     return redirect(url_for("courses.show", class_id=class_id))
-
-
-STUDENT_NO_SEPARATORS = re.compile(r"[\s,，;；、]+")
 
 
 @bp.post("/<int:class_id>/nominate")
@@ -256,27 +237,9 @@ def nominate(class_id: int):
     form = NominateForm()
     if not form.validate_on_submit():
         abort(400)
-    numbers = [n for n in STUDENT_NO_SEPARATORS.split(form.student_nos.data) if n]
-    found = {
-        c.student_no: c
-        for c in db.session.scalars(
-            scope_to_user(select(Candidate), Candidate.party_school_id).where(
-                Candidate.student_no.in_(numbers)
-            )
-        )
-    }
-    done, refused = [], []
-    for number in dict.fromkeys(numbers):
-        candidate = found.get(number)
-        if candidate is None:
-            refused.append(f"{number}：找不到该学生的档案")
-            continue
-        try:
-            enrolment.apply(db.session, training_class, candidate, today(), current_user)
-        except enrolment.EnrolmentError as error:
-            refused.append(f"{number} {candidate.name}：{error}")
-        else:
-            done.append(candidate.name)
+    done, refused = services.nominate(
+        db.session, training_class, form.student_nos.data, current_user, today()
+    )
     db.session.commit()
     if done:
         flash(f"已推荐 {len(done)} 人：{'、'.join(done)}", "info")
@@ -289,18 +252,17 @@ def nominate(class_id: int):
 @allow(*ADMINS)
 def decide(enrolment_id: int):
     """Approve (a place or the waiting list) or reject an application, with a reason."""
-    application = db.session.get(Enrolment, enrolment_id)
-    if application is None:
-        abort(404)
-    require_school(application.training_class.party_school_id)
+    application = get_scoped(
+        Enrolment, enrolment_id, lambda enrolment: enrolment.training_class.party_school
+    )
     form = DecisionForm()
     if form.validate_on_submit():
         try:
             if form.decision.data == "approve":
-                enrolment.approve(db.session, application, current_user)
+                services.approve(db.session, application, current_user)
             else:
-                enrolment.reject(db.session, application, current_user, form.reason.data or "")
-        except enrolment.EnrolmentError as error:
+                services.reject(db.session, application, current_user, form.reason.data or "")
+        except services.EnrolmentError as error:
             flash(str(error), "error")
         else:
             db.session.commit()

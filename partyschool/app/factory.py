@@ -5,8 +5,10 @@ from pathlib import Path
 from flask import Flask
 
 from courses import api as courses_api
-from courses import authoring_views, report_views, study_views
 from courses import views as courses_views
+from courses.authoring import views as authoring_views
+from courses.reports import views as report_views
+from courses.study import views as study_views
 from exams import api as exams_api
 from exams import cli as exams_cli
 from exams import manage_views

@@ -106,6 +106,11 @@ def ruleset_key(active: RuleSet) -> str:
     return f"{active.id}@{active.version}"
 
 
+def candidate_of(session: Session, user: User) -> Candidate | None:
+    """The user's own candidate record (an activist's development file), if they have one."""
+    return session.scalar(select(Candidate).where(Candidate.user_id == user.id))
+
+
 def ratings_by_room(session: Session, room_ids: Iterable[int | None]) -> dict[int, list]:
     """The dormitory ratings of these rooms, in one query."""
     ids = {room_id for room_id in room_ids if room_id is not None}

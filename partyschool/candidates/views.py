@@ -422,7 +422,7 @@ own = Blueprint("record", __name__, url_prefix="/my")
 
 
 def _own_candidate() -> Candidate | None:
-    return db.session.scalar(select(Candidate).where(Candidate.user_id == current_user.id))
+    return services.candidate_of(db.session, current_user)
 
 
 @own.get("/record")

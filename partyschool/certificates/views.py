@@ -19,9 +19,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from courses.models import Enrolment, TrainingClass
-from courses.views import own_candidate, visible_classes
+from courses.services import visible_classes
 from partyschool.access import allow, get_scoped, require_school
 from partyschool.accounts.models import ADMINS, ORGANIZERS, Role
+from partyschool.candidates.services import candidate_of
 from partyschool.certificates import completion, services
 from partyschool.certificates.forms import RevokeForm, TemplateForm
 from partyschool.certificates.models import Certificate
@@ -50,7 +51,7 @@ def overview():
     """Completion of every class in scope, compared by class and by branch school."""
     classes = [
         c
-        for c in db.session.scalars(visible_classes()).unique()
+        for c in db.session.scalars(visible_classes(current_user)).unique()
         if current_user.has_school_scope or c.party_school_id == current_user.party_school_id
     ]
     rows = completion.summaries(db.session, classes, today())
@@ -197,7 +198,7 @@ def template():
 @allow(Role.ACTIVIST)
 def mine():
     """The trainee's own certificates."""
-    candidate = own_candidate()
+    candidate = candidate_of(db.session, current_user)
     certificates = (
         db.session.scalars(
             select(Certificate)
@@ -214,7 +215,7 @@ def mine():
 @allow(Role.ACTIVIST)
 def my_pdf(certificate_id: int):
     """Download one's own certificate."""
-    candidate = own_candidate()
+    candidate = candidate_of(db.session, current_user)
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None or candidate is None or certificate.candidate_id != candidate.id:
         abort(404)

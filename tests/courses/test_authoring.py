@@ -12,19 +12,20 @@ import pytest
 from flask import url_for
 from markupsafe import Markup
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
-from courses import authoring
-from courses.authoring import render_markdown
+from courses.authoring.services import render_markdown
+from courses.authoring.uploads import ATTACHMENTS, VIDEOS, UploadError, store_upload
 from courses.models import Attachment, Course, EnrolmentStatus, Lesson
 from partyschool.accounts.models import Role
 from partyschool.candidates.rules import Stage
 from partyschool.organization.models import PartySchool
+from tests.courses.trainees import make_trainee
 from tests.factories import (
     make_branch_school,
     make_candidate,
     make_class,
     make_course,
-    make_enrolment,
     make_user,
     reread,
     school_level,
@@ -431,14 +432,19 @@ def test_an_attachment_over_20_mb_is_refused(client, session, uploads, schools):
     assert stored_files(uploads) == []
 
 
-def test_a_video_too_large_or_of_a_wrong_type_is_refused(
-    client, session, uploads, schools, monkeypatch
-):
-    monkeypatch.setattr(authoring, "VIDEOS", replace(authoring.VIDEOS, max_bytes=2048))
+def test_a_video_over_the_size_limit_is_refused_and_nothing_is_kept(uploads):
+    uploads.mkdir()
+    small = replace(VIDEOS, max_bytes=2048)
+    video = FileStorage(io.BytesIO(MP4 + b"\x00" * 2048), "讲座.mp4")
+    with pytest.raises(UploadError, match="视频不能超过 2 KB"):
+        store_upload(video, small, uploads)
+    assert stored_files(uploads) == []
+
+
+def test_a_video_of_a_wrong_type_is_refused(client, session, uploads, schools):
     lesson = schools.course_b.lessons[0]
     client.login("teacher_b")
     for name, content, message in [
-        ("讲座.mp4", MP4 + b"\x00" * 2048, "视频不能超过 2 KB"),
         ("讲座.mp4", EXE, "这不是有效的 MP4 文件"),
         ("讲座.webm", MP4, "这不是有效的 WebM 文件"),
         ("讲座.avi", MP4, "不支持的文件类型“.avi”"),
@@ -457,9 +463,9 @@ def test_a_video_too_large_or_of_a_wrong_type_is_refused(
     [
         ("第一讲 党的性质.pdf", PDF, "application/pdf"),
         ("党徽.PNG", PNG, "image/png"),
-        ("学习资料.docx", ooxml("word"), authoring.ATTACHMENTS.types["docx"].content_type),
-        ("课件.pptx", ooxml("ppt"), authoring.ATTACHMENTS.types["pptx"].content_type),
-        ("名单.xlsx", ooxml("xl"), authoring.ATTACHMENTS.types["xlsx"].content_type),
+        ("学习资料.docx", ooxml("word"), ATTACHMENTS.types["docx"].content_type),
+        ("课件.pptx", ooxml("ppt"), ATTACHMENTS.types["pptx"].content_type),
+        ("名单.xlsx", ooxml("xl"), ATTACHMENTS.types["xlsx"].content_type),
     ],
 )
 def test_a_good_upload_is_stored_under_a_generated_name(
@@ -542,19 +548,20 @@ def course_with_files(client, session, uploads, schools):
     return schools.course_b, session.scalars(select(Attachment)).one()
 
 
-def trainee(session, school, username: str, enrolment_status=None, course=None):
-    """An activist with a candidate record, enrolled in a class of `course` if a status is given."""
-    user = make_user(session, Role.ACTIVIST, school, username=username)
-    candidate = make_candidate(session, school, user=user)
-    if enrolment_status is not None:
-        make_enrolment(session, make_class(session, course), candidate, status=enrolment_status)
+def trainee(session, course, username: str, status: EnrolmentStatus | None) -> None:
+    """An activist of the course's school, enrolled in a class of `course` unless `status` is
+    None (then only an account and a candidate record)."""
+    if status is None:
+        user = make_user(session, Role.ACTIVIST, course.party_school, username=username)
+        make_candidate(session, course.party_school, user=user)
+    else:
+        make_trainee(session, make_class(session, course), status, username=username)
     session.commit()
-    return user
 
 
 def test_an_approved_trainee_downloads(client, session, course_with_files):
     course, attachment = course_with_files
-    trainee(session, course.party_school, "trainee", EnrolmentStatus.APPROVED, course)
+    trainee(session, course, "trainee", EnrolmentStatus.APPROVED)
     client.login("trainee")
     response = fetch(client, f"/attachments/{attachment.id}")
     assert (response.status_code, response.data) == (200, PDF)
@@ -575,7 +582,7 @@ def test_a_trainee_without_an_approved_enrolment_cannot_download(
     client, session, course_with_files, status
 ):
     course, attachment = course_with_files
-    trainee(session, course.party_school, "trainee", status, course)
+    trainee(session, course, "trainee", status)
     client.login("trainee")
     assert client.get(f"/attachments/{attachment.id}").status_code == 404
     assert client.get(f"/lessons/{attachment.lesson_id}/video").status_code == 404
@@ -584,7 +591,7 @@ def test_a_trainee_without_an_approved_enrolment_cannot_download(
 def test_a_trainee_of_another_course_cannot_download(client, session, course_with_files, schools):
     course, attachment = course_with_files
     other = make_course(session, course.party_school)
-    trainee(session, course.party_school, "trainee", EnrolmentStatus.APPROVED, other)
+    trainee(session, other, "trainee", EnrolmentStatus.APPROVED)
     client.login("trainee")
     assert client.get(f"/attachments/{attachment.id}").status_code == 404
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from courses import similarity
-from courses.similarity import (
+from courses.reports import similarity
+from courses.reports.similarity import (
     estimate,
     exact_jaccard,
     most_similar,
@@ -92,7 +92,7 @@ def test_signature_has_the_configured_length_and_32_bit_values():
 def test_signature_does_not_change_between_processes():
     # Python's hash() is salted per process; stored signatures must outlive the process.
     text = "不忘初心、牢记使命，坚定理想信念。"
-    code = f"from courses.similarity import signature; print(signature({text!r}))"
+    code = f"from courses.reports.similarity import signature; print(signature({text!r}))"
     outputs = {
         subprocess.run(
             [sys.executable, "-c", code],

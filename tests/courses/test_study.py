@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, func, select
 
-from courses import study
 from courses.models import (
     Attendance,
     Enrolment,
@@ -20,11 +19,13 @@ from courses.models import (
     LessonProgress,
     TrainingClass,
 )
+from courses.study import attendance
+from courses.study import services as study
 from partyschool.accounts.models import Role, User
 from partyschool.organization.models import PartySchool
+from tests.courses import trainees
 from tests.factories import (
     make_branch_school,
-    make_candidate,
     make_class,
     make_course,
     make_enrolment,
@@ -49,16 +50,16 @@ class Trainee:
 
 
 def make_trainee(session, school=None, training_class=None, username=None) -> Trainee:
-    """A trainee of a new class (or of the given one)."""
-    school = school or (training_class.party_school if training_class else None)
-    school = school or make_branch_school(session)
-    training_class = training_class or make_class(session, make_course(session, school))
-    user = make_user(session, Role.ACTIVIST, school, **({"username": username} if username else {}))
-    candidate = make_candidate(session, school, user=user)
-    enrolment = make_enrolment(session, training_class, candidate)
+    """A trainee of a new class (of the given school, or a new one) or of the given class."""
+    if training_class is None:
+        course = make_course(session, school or make_branch_school(session))
+        training_class = make_class(session, course)
+    enrolment = trainees.make_trainee(
+        session, training_class, **({"username": username} if username else {})
+    )
     return Trainee(
-        school,
-        user,
+        training_class.party_school,
+        enrolment.candidate.user,
         training_class,
         enrolment,
         list(training_class.course.lessons),
@@ -303,26 +304,28 @@ def test_class_progress_lists_who_is_behind_first(session):
 
 def test_sign_in_codes_change_every_minute(session, trainee):
     lecture = trainee.lecture
-    codes = {study.sign_in_code(lecture, T0 + timedelta(minutes=m)) for m in range(60)}
+    codes = {attendance.sign_in_code(lecture, T0 + timedelta(minutes=m)) for m in range(60)}
     assert len(codes) == 60
-    code = study.sign_in_code(lecture, T0)
-    assert study.is_code_valid(lecture, code, T0 + timedelta(seconds=50))
-    assert study.is_code_valid(lecture, code, T0 + timedelta(seconds=60))  # previous minute
-    assert not study.is_code_valid(lecture, code, T0 + timedelta(minutes=2))
-    assert not study.is_code_valid(lecture, "0" * 12, T0)
+    code = attendance.sign_in_code(lecture, T0)
+    assert attendance.is_code_valid(lecture, code, T0 + timedelta(seconds=50))
+    assert attendance.is_code_valid(lecture, code, T0 + timedelta(seconds=60))  # previous minute
+    assert not attendance.is_code_valid(lecture, code, T0 + timedelta(minutes=2))
+    assert not attendance.is_code_valid(lecture, "0" * 12, T0)
     other = make_class(session).lectures[0]
-    assert not study.is_code_valid(other, code, T0)
+    assert not attendance.is_code_valid(other, code, T0)
 
 
 # --- Pages and the API ---------------------------------------------------------------------------
 
 
 class FakeClock:
-    """The server's clock, moved by the test."""
+    """The server's clock, moved by the test; the app reads it from `STUDY_CLOCK`."""
 
-    def __init__(self, monkeypatch, at: datetime = T0):
+    def __init__(self, at: datetime = T0):
         self.now = at
-        monkeypatch.setattr(study, "clock", lambda: self.now)
+
+    def __call__(self) -> datetime:
+        return self.now
 
     def advance(self, seconds: float) -> None:
         """Let time pass."""
@@ -330,8 +333,10 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock(monkeypatch) -> FakeClock:
-    return FakeClock(monkeypatch)
+def clock(app, monkeypatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setitem(app.config, "STUDY_CLOCK", fake)
+    return fake
 
 
 def open_lesson(client, lesson_id: int) -> tuple[str, str]:
@@ -540,7 +545,7 @@ def test_qr_code_changes_every_minute_and_old_codes_are_refused(
     lecture = trainee.lecture
     client.login("banzhuren")
     first = qr_url(client, lecture.id)
-    assert first == f"/lectures/{lecture.id}/sign-in?code={study.sign_in_code(lecture, T0)}"
+    assert first == f"/lectures/{lecture.id}/sign-in?code={attendance.sign_in_code(lecture, T0)}"
     clock.advance(60)
     second = qr_url(client, lecture.id)
     assert second != first
@@ -564,7 +569,7 @@ def test_qr_code_changes_every_minute_and_old_codes_are_refused(
     assert forged.status_code == 400
     posted = student.post(
         f"/lectures/{lecture.id}/sign-in",
-        data={"code": study.sign_in_code(lecture, T0), "csrf_token": csrf_of(student)},
+        data={"code": attendance.sign_in_code(lecture, T0), "csrf_token": csrf_of(student)},
     )
     assert posted.status_code == 400
     assert reread(session).scalar(select(func.count()).select_from(Attendance)) == 0
@@ -579,19 +584,19 @@ def csrf_of(test_client) -> str:
 def test_trainee_signs_in_once_with_the_scanned_code(client, session, trainee, clock):
     lecture = trainee.lecture
     client.login("xueyuan")
-    url = f"/lectures/{lecture.id}/sign-in?code={study.sign_in_code(lecture, T0)}"
+    url = f"/lectures/{lecture.id}/sign-in?code={attendance.sign_in_code(lecture, T0)}"
     clock.advance(40)  # scanned late in the minute, loaded in the next
     confirm = client.get(url)
     assert confirm.status_code == 200 and "data-autosubmit" in confirm.get_data(as_text=True)
     assert reread(session).scalar(select(func.count()).select_from(Attendance)) == 0
-    code = study.sign_in_code(lecture, T0)
+    code = attendance.sign_in_code(lecture, T0)
     done = client.post(url, data={"code": code})
     assert done.status_code == 302
     assert done.headers["Location"].endswith(f"/classes/{trainee.training_class.id}/my-progress")
     again = client.post(url, data={"code": code})
     assert again.status_code == 200 and "您已于" in again.get_data(as_text=True)
-    attendance = reread(session).scalars(select(Attendance)).one()
-    assert (attendance.enrolment_id, attendance.method) == (trainee.enrolment.id, "qr")
+    signed = reread(session).scalars(select(Attendance)).one()
+    assert (signed.enrolment_id, signed.method) == (trainee.enrolment.id, "qr")
     _, offline, _ = study.class_hours(session, trainee.enrolment)
     assert offline == lecture.hours
 
@@ -601,9 +606,9 @@ def test_only_trainees_of_the_class_can_sign_in(client, session, trainee, clock)
     outsider = make_trainee(session, school=trainee.school, username="outsider")
     session.commit()
     client.login(outsider.user.username)
-    url = f"/lectures/{lecture.id}/sign-in?code={study.sign_in_code(lecture, T0)}"
+    url = f"/lectures/{lecture.id}/sign-in?code={attendance.sign_in_code(lecture, T0)}"
     assert client.get(url).status_code == 404
-    assert client.post(url, data={"code": study.sign_in_code(lecture, T0)}).status_code == 404
+    assert client.post(url, data={"code": attendance.sign_in_code(lecture, T0)}).status_code == 404
     assert reread(session).scalar(select(func.count()).select_from(Attendance)) == 0
 
 

@@ -4,19 +4,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from courses import reports
 from courses.models import (
     Enrolment,
-    EnrolmentStatus,
     ReadingReport,
     ReportStatus,
     TrainingClass,
 )
-from courses.report_forms import ReportForm, ReviewForm
-from courses.similarity import shared_passages
+from courses.reports import services
+from courses.reports.forms import ReportForm, ReviewForm
+from courses.reports.similarity import shared_passages
+from courses.services import approved_enrolment, approved_enrolments
 from partyschool.access import allow, can_see_school, get_scoped, scope_to_user
 from partyschool.accounts.models import TEACHING_STAFF, Role
-from partyschool.candidates.models import Candidate
 from partyschool.extensions import db, utcnow
 from partyschool.web.navigation import add_nav
 
@@ -30,23 +29,15 @@ add_nav("心得审阅", "reports.classes", *TEACHING_STAFF)
 def report_labels() -> dict:
     """Status names and the similarity threshold for every report template."""
     return {
-        "REPORT_STATUS_LABELS": reports.STATUS_LABELS,
-        "SIMILAR_THRESHOLD": reports.SIMILAR_THRESHOLD,
-        "report_chars": reports.char_count,
+        "REPORT_STATUS_LABELS": services.STATUS_LABELS,
+        "SIMILAR_THRESHOLD": services.SIMILAR_THRESHOLD,
+        "report_chars": services.char_count,
     }
-
-
-def _own_approved_enrolments():
-    return (
-        select(Enrolment)
-        .join(Enrolment.candidate)
-        .where(Candidate.user_id == current_user.id, Enrolment.status == EnrolmentStatus.APPROVED)
-    )
 
 
 def _own_enrolment(class_id: int) -> Enrolment:
     """The signed-in trainee's admitted place in the class; 404 for anyone else."""
-    enrolment = db.session.scalar(_own_approved_enrolments().where(Enrolment.class_id == class_id))
+    enrolment = approved_enrolment(db.session, current_user, class_id)
     if enrolment is None:
         abort(404)
     return enrolment
@@ -67,12 +58,12 @@ def _report(report_id: int) -> ReadingReport:
 def mine():
     """The trainee's classes that ask for a reading report, and where each report stands."""
     enrolments = db.session.scalars(
-        _own_approved_enrolments()
+        approved_enrolments(current_user)
         .join(Enrolment.training_class)
         .where(TrainingClass.report_min_chars > 0)
         .order_by(TrainingClass.starts_on.desc())
     ).all()
-    latest = {e.id: reports.latest(db.session, e) for e in enrolments}
+    latest = {e.id: services.latest(db.session, e) for e in enrolments}
     return render_template("courses/reports/mine.html", enrolments=enrolments, latest=latest)
 
 
@@ -81,12 +72,12 @@ def mine():
 def write(class_id: int):
     """Write and submit the reading report of a class; see its status and the comment."""
     enrolment = _own_enrolment(class_id)
-    history = reports.history(db.session, enrolment)
+    history = services.history(db.session, enrolment)
     form = ReportForm()
     if form.validate_on_submit():
         try:
-            reports.submit(db.session, enrolment, form.text.data, utcnow())
-        except reports.ReportError as error:
+            services.submit(db.session, enrolment, form.text.data, utcnow())
+        except services.ReportError as error:
             form.text.errors.append(str(error))
         else:
             db.session.commit()
@@ -99,7 +90,7 @@ def write(class_id: int):
         enrolment=enrolment,
         training_class=enrolment.training_class,
         history=history,
-        refusal=reports.refusal(db.session, enrolment),
+        refusal=services.refusal(db.session, enrolment),
         form=form,
     )
 
@@ -118,7 +109,7 @@ def classes():
     return render_template(
         "courses/reports/classes.html",
         classes=found,
-        pending=reports.pending_counts(db.session, found),
+        pending=services.pending_counts(db.session, found),
     )
 
 
@@ -127,13 +118,13 @@ def classes():
 def queue(class_id: int):
     """The review queue of a class: pending reports first, with their similarity."""
     training_class = _class(class_id)
-    found = reports.queue(db.session, training_class)
+    found = services.queue(db.session, training_class)
     return render_template(
         "courses/reports/queue.html",
         training_class=training_class,
         reports=found,
-        authors=reports.authors(db.session, [r.similar_to_id for r in found if r.similar_to_id]),
-        missing=reports.missing(db.session, training_class),
+        authors=services.authors(db.session, [r.similar_to_id for r in found if r.similar_to_id]),
+        missing=services.missing(db.session, training_class),
     )
 
 
@@ -151,8 +142,8 @@ def _render_report(report: ReadingReport, form: ReviewForm):
         similar=similar,
         passages=shared_passages(report.text, similar.text) if similar else None,
         similar_passages=shared_passages(similar.text, report.text) if similar else None,
-        later=reports.similar_later(db.session, report),
-        history=reports.history(db.session, report.enrolment),
+        later=services.similar_later(db.session, report),
+        history=services.history(db.session, report.enrolment),
         form=form,
     )
 
@@ -174,8 +165,8 @@ def review(report_id: int):
         return _render_report(report, form)
     passed = form.decision.data == "pass"
     try:
-        reports.review(db.session, report, current_user, passed, form.comment.data)
-    except reports.ReportError as error:
+        services.review(db.session, report, current_user, passed, form.comment.data)
+    except services.ReportError as error:
         flash(str(error), "error")
         return redirect(url_for("reports.show", report_id=report.id))
     db.session.commit()

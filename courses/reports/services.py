@@ -17,7 +17,6 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager
 
-from courses import similarity
 from courses.models import (
     Enrolment,
     EnrolmentStatus,
@@ -25,6 +24,8 @@ from courses.models import (
     ReportStatus,
     TrainingClass,
 )
+from courses.reports import similarity
+from courses.services import is_admitted_to
 from partyschool.accounts.models import User
 from partyschool.candidates.models import Candidate
 
@@ -208,8 +209,7 @@ def missing(session: Session, training_class: TrainingClass) -> list[Candidate]:
             select(Candidate)
             .join(Enrolment, Enrolment.candidate_id == Candidate.id)
             .where(
-                Enrolment.class_id == training_class.id,
-                Enrolment.status == EnrolmentStatus.APPROVED,
+                is_admitted_to(training_class),
                 ~select(ReadingReport.id)
                 .where(ReadingReport.enrolment_id == Enrolment.id)
                 .exists(),

@@ -11,10 +11,10 @@ from flask import (
 )
 from flask_login import current_user
 
-from courses import authoring
-from courses.authoring_forms import AttachmentForm, CourseForm, LessonForm, MoveForm
+from courses.authoring import services, uploads
+from courses.authoring.forms import AttachmentForm, CourseForm, LessonForm, MoveForm
 from courses.models import Attachment, Course, Lesson
-from partyschool.access import allow, signed_in
+from partyschool.access import allow, get_scoped, signed_in
 from partyschool.accounts.models import TEACHING_STAFF
 from partyschool.extensions import db
 from partyschool.web.navigation import add_nav
@@ -23,25 +23,19 @@ bp = Blueprint("authoring", __name__)
 
 
 add_nav("课程", "authoring.index", *TEACHING_STAFF)
-bp.add_app_template_filter(authoring.render_markdown, "markdown")
+bp.add_app_template_filter(services.render_markdown, "markdown")
 
 
 def _course(course_id: int, *, edit: bool = False) -> Course:
-    """The course, 404 when the user may not see it, 403 when they may see but not edit it."""
-    course = db.session.get(Course, course_id)
-    if course is None or not authoring.can_view_course(current_user, course):
-        abort(404)
-    if edit and not authoring.can_edit_course(current_user, course):
-        abort(403)
-    return course
+    """The course; every branch reads the school's library, only its own school edits it."""
+    return get_scoped(Course, course_id, shared=True, editable=edit)
 
 
 def _lesson(lesson_id: int, *, edit: bool = False) -> Lesson:
-    lesson = db.session.get(Lesson, lesson_id)
-    if lesson is None:
-        abort(404)
-    _course(lesson.course_id, edit=edit)
-    return lesson
+    """The lesson, seen and edited as its course is."""
+    return get_scoped(
+        Lesson, lesson_id, lambda lesson: lesson.course.party_school, shared=True, editable=edit
+    )
 
 
 def _to_course(course: Course):
@@ -54,7 +48,7 @@ def _to_lesson(lesson: Lesson):
 
 def _send(stored_name: str, content_type: str, download_name: str, *, as_attachment: bool):
     """Send a stored file; the browser must take it as the stored type, never sniff it."""
-    folder = authoring.upload_folder()
+    folder = uploads.upload_folder()
     if not (folder / stored_name).is_file():
         abort(404)
     response = send_from_directory(
@@ -76,7 +70,7 @@ def _send(stored_name: str, content_type: str, download_name: str, *, as_attachm
 @allow(*TEACHING_STAFF)
 def index():
     """The courses of the user's scope, and the school's course library."""
-    own, library = authoring.visible_courses(db.session, current_user)
+    own, library = services.visible_courses(db.session, current_user)
     copied = {course.source_id for course in own if course.source_id}
     return render_template("courses/authoring/index.html", own=own, library=library, copied=copied)
 
@@ -106,9 +100,9 @@ def show(course_id: int):
         "courses/authoring/show.html",
         course=course,
         source=source,
-        can_edit=authoring.can_edit_course(current_user, course),
-        can_copy=authoring.is_library(course) and not current_user.has_school_scope,
-        warning=authoring.hours_warning(course),
+        can_edit=services.can_edit_course(current_user, course),
+        can_copy=services.is_library(course) and not current_user.has_school_scope,
+        warning=services.hours_warning(course),
         total_minutes=sum(lesson.required_minutes for lesson in course.lessons),
     )
 
@@ -133,12 +127,12 @@ def delete_course(course_id: int):
     """Delete a course no training class runs, with its lessons and files."""
     course = _course(course_id, edit=True)
     try:
-        files = authoring.delete_course(db.session, course)
-    except authoring.CourseInUse as refusal:
+        files = services.delete_course(db.session, course)
+    except services.CourseInUse as refusal:
         flash(str(refusal), "error")
         return _to_course(course)
     db.session.commit()
-    authoring.remove_files(files)
+    uploads.remove_files(files)
     flash(f"已删除课程“{course.title}”", "info")
     return redirect(url_for("authoring.index"))
 
@@ -148,13 +142,13 @@ def delete_course(course_id: int):
 def copy_course(course_id: int):
     """Copy a library course with its lessons and files into the user's branch school."""
     course = _course(course_id)
-    if not authoring.is_library(course):
+    if not services.is_library(course):
         flash("只能复制校党校课程库中的课程", "error")
         return _to_course(course)
     if current_user.has_school_scope:
         flash("该课程已在校党校课程库中，无需复制", "error")
         return _to_course(course)
-    copy = authoring.copy_course(db.session, course, current_user.party_school)
+    copy = services.copy_course(db.session, course, current_user.party_school)
     db.session.commit()
     flash(f"已将“{course.title}”复制到{current_user.party_school.name}，可按需修改", "info")
     return _to_course(copy)
@@ -167,7 +161,7 @@ def new_lesson(course_id: int):
     course = _course(course_id, edit=True)
     form = LessonForm()
     if form.validate_on_submit():
-        lesson = authoring.add_lesson(
+        lesson = services.add_lesson(
             db.session,
             course,
             title=form.title.data,
@@ -175,10 +169,10 @@ def new_lesson(course_id: int):
             required_minutes=form.required_minutes.data,
         )
         try:
-            authoring.set_video(
+            services.set_video(
                 db.session, lesson, upload=form.video.data, url=form.video_url.data or None
             )
-        except authoring.UploadError as refusal:
+        except uploads.UploadError as refusal:
             db.session.rollback()
             form.video.errors.append(str(refusal))
         else:
@@ -199,7 +193,7 @@ def show_lesson(lesson_id: int):
         "courses/authoring/lesson.html",
         lesson=lesson,
         course=lesson.course,
-        can_edit=authoring.can_edit_course(current_user, lesson.course),
+        can_edit=services.can_edit_course(current_user, lesson.course),
     )
 
 
@@ -211,20 +205,20 @@ def edit_lesson(lesson_id: int):
     form = LessonForm(obj=lesson)
     if form.validate_on_submit():
         try:
-            stale = authoring.set_video(
+            stale = services.set_video(
                 db.session,
                 lesson,
                 upload=form.video.data,
                 url=form.video_url.data or None,
                 remove=form.remove_video.data,
             )
-        except authoring.UploadError as refusal:
+        except uploads.UploadError as refusal:
             form.video.errors.append(str(refusal))
         else:
             lesson.title, lesson.body = form.title.data, form.body.data or ""
             lesson.required_minutes = form.required_minutes.data
             db.session.commit()
-            authoring.remove_files(stale)
+            uploads.remove_files(stale)
             flash("已保存课时", "info")
             return _to_lesson(lesson)
     return render_template(
@@ -244,7 +238,7 @@ def move_lesson(lesson_id: int):
     form = MoveForm()
     if not form.validate_on_submit():
         flash("无效的移动方向", "error")
-    elif authoring.move_lesson(db.session, lesson, -1 if form.direction.data == "up" else 1):
+    elif services.move_lesson(db.session, lesson, -1 if form.direction.data == "up" else 1):
         db.session.commit()
     return _to_course(lesson.course)
 
@@ -255,9 +249,9 @@ def delete_lesson(lesson_id: int):
     """Delete a lesson with its video and attachments."""
     lesson = _lesson(lesson_id, edit=True)
     course = lesson.course
-    files = authoring.delete_lesson(db.session, lesson)
+    files = services.delete_lesson(db.session, lesson)
     db.session.commit()
-    authoring.remove_files(files)
+    uploads.remove_files(files)
     flash(f"已删除课时“{lesson.title}”", "info")
     return _to_course(course)
 
@@ -272,8 +266,8 @@ def add_attachment(lesson_id: int):
         flash("；".join(e for errors in form.errors.values() for e in errors), "error")
         return _to_lesson(lesson)
     try:
-        attachment = authoring.add_attachment(db.session, lesson, form.file.data)
-    except authoring.UploadError as refusal:
+        attachment = services.add_attachment(db.session, lesson, form.file.data)
+    except uploads.UploadError as refusal:
         flash(f"上传失败：{refusal}", "error")
         return _to_lesson(lesson)
     db.session.commit()
@@ -289,9 +283,9 @@ def delete_attachment(attachment_id: int):
     if attachment is None:
         abort(404)
     lesson = _lesson(attachment.lesson_id, edit=True)
-    files = authoring.delete_attachment(db.session, attachment)
+    files = services.delete_attachment(db.session, attachment)
     db.session.commit()
-    authoring.remove_files(files)
+    uploads.remove_files(files)
     flash(f"已删除附件“{attachment.original_name}”", "info")
     return _to_lesson(lesson)
 
@@ -302,7 +296,7 @@ def download_attachment(attachment_id: int):
     """Download an attachment under its original name, for staff and approved trainees."""
     attachment = db.session.get(Attachment, attachment_id)
     lesson = attachment and db.session.get(Lesson, attachment.lesson_id)
-    if lesson is None or not authoring.may_download(db.session, current_user, lesson.course):
+    if lesson is None or not services.may_download(db.session, current_user, lesson.course):
         abort(404)
     return _send(
         attachment.stored_name,
@@ -317,13 +311,13 @@ def download_attachment(attachment_id: int):
 def lesson_video(lesson_id: int):
     """A lesson's uploaded video (seekable), or a redirect to its video link."""
     lesson = db.session.get(Lesson, lesson_id)
-    if lesson is None or not authoring.may_download(db.session, current_user, lesson.course):
+    if lesson is None or not services.may_download(db.session, current_user, lesson.course):
         abort(404)
     if lesson.video_file:
         extension = lesson.video_file.rsplit(".", 1)[-1]
         return _send(
             lesson.video_file,
-            authoring.content_type_of(lesson.video_file),
+            uploads.content_type_of(lesson.video_file),
             f"{lesson.title}.{extension}",
             as_attachment=False,
         )

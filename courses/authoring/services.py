@@ -1,42 +1,30 @@
-"""Course authoring: sanitized lesson text, checked uploads, the course library and its copies.
+"""Course authoring: sanitized lesson text, the course library, lessons and their copies.
 
-Services take the session first and only flush; the request commits. Files are written before
-the commit (a failed commit leaves an orphan file, which is harmless) and removed only after
-it (`remove_files`), so a row never points at a file that is gone.
+Services take the session first and only flush; the request commits. Files (`uploads`) are
+written before the commit (a failed commit leaves an orphan file, which is harmless) and
+removed only after it (`remove_files`), so a row never points at a file that is gone.
 """
 
-import logging
-import os
-import secrets
-import shutil
-import zipfile
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from pathlib import Path
 
 import nh3
-from flask import current_app
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from courses.models import Attachment, Course, Enrolment, EnrolmentStatus, Lesson, TrainingClass
-from partyschool.access import can_see_school, can_view_shared
-from partyschool.accounts.models import STAFF, TEACHING_STAFF, Role, User
-from partyschool.candidates.models import Candidate
+from courses.authoring.uploads import ATTACHMENTS, VIDEOS, copy_stored, store_upload
+from courses.models import Attachment, Course, Enrolment, Lesson, TrainingClass
+from courses.services import approved_enrolments
+from partyschool.access import can_see_school, can_view_shared, scope_to_user
+from partyschool.accounts.models import STAFF, TEACHING_STAFF, User
 from partyschool.candidates.rules import Stage
 from partyschool.organization.models import PartySchool
-
-log = logging.getLogger(__name__)
 
 # National practice: activist and development-candidate training lasts at least 24 study hours.
 MIN_TRAINING_HOURS = Decimal(24)
 HOURS_CHECKED_STAGES = frozenset({Stage.ACTIVIST, Stage.CANDIDATE})
-CHUNK = 64 * 1024
-HEAD = 4096  # bytes read to recognise a file type
 
 
 # --- Markdown ---------------------------------------------------------------------------------
@@ -99,17 +87,12 @@ def can_edit_course(user: User, course: Course) -> bool:
 
 def may_download(session: Session, user: User, course: Course) -> bool:
     """Staff who see the course, or a trainee approved into a class of this course."""
-    if user.role is not Role.ACTIVIST:
+    if user.role in STAFF:
         return can_view_course(user, course)
     approved = (
-        select(Enrolment.id)
+        approved_enrolments(user)
         .join(Enrolment.training_class)
-        .join(Enrolment.candidate)
-        .where(
-            TrainingClass.course_id == course.id,
-            Candidate.user_id == user.id,
-            Enrolment.status == EnrolmentStatus.APPROVED,
-        )
+        .where(TrainingClass.course_id == course.id)
         .limit(1)
     )
     return session.scalar(approved) is not None
@@ -129,205 +112,13 @@ def visible_courses(session: Session, user: User) -> tuple[list[Course], list[Co
     """The courses of the user's scope (branch courses) and the school library, each sorted."""
     library = select(Course).join(Course.party_school).where(PartySchool.parent_id.is_(None))
     own = select(Course).join(Course.party_school).where(PartySchool.parent_id.is_not(None))
-    if not user.has_school_scope:
-        own = own.where(Course.party_school_id == user.party_school_id)
+    own = scope_to_user(own, Course.party_school_id, user)
     order = (PartySchool.id, Course.created_at.desc(), Course.id.desc())
     loads = (selectinload(Course.lessons), contains_eager(Course.party_school))
     return (
         list(session.scalars(own.options(*loads).order_by(*order))),
         list(session.scalars(library.options(*loads).order_by(*order))),
     )
-
-
-# --- Uploads ----------------------------------------------------------------------------------
-
-
-class UploadError(ValueError):
-    """An upload refused, with the reason in Chinese; nothing was stored."""
-
-
-@dataclass(frozen=True)
-class FileType:
-    """An accepted file type: the Content-Type we send and how its content must begin."""
-
-    name: str
-    content_type: str
-    magic: bytes
-    offset: int = 0
-    # Office Open XML: the folder the zip must hold (word/, ppt/, xl/).
-    ooxml_folder: str | None = None
-    # Bytes that must also appear in the head (WebM's DocType, distinguishing it from MKV).
-    marker: bytes | None = None
-
-
-_ZIP = b"PK\x03\x04"
-_OOXML = "application/vnd.openxmlformats-officedocument."
-
-
-@dataclass(frozen=True)
-class UploadRule:
-    """What one kind of upload accepts: types by extension, and the largest size."""
-
-    label: str
-    types: Mapping[str, FileType]
-    max_bytes: int
-
-    def allowed(self) -> str:
-        """The accepted extensions, for messages."""
-        return "、".join(ext.upper() for ext in self.types if ext != "jpeg")
-
-
-PDF = FileType("PDF", "application/pdf", b"%PDF-")
-JPG = FileType("JPG", "image/jpeg", b"\xff\xd8\xff")
-ATTACHMENTS = UploadRule(
-    "附件",
-    {
-        "pdf": PDF,
-        "docx": FileType("DOCX", _OOXML + "wordprocessingml.document", _ZIP, ooxml_folder="word/"),
-        "pptx": FileType("PPTX", _OOXML + "presentationml.presentation", _ZIP, ooxml_folder="ppt/"),
-        "xlsx": FileType("XLSX", _OOXML + "spreadsheetml.sheet", _ZIP, ooxml_folder="xl/"),
-        "png": FileType("PNG", "image/png", b"\x89PNG\r\n\x1a\n"),
-        "jpg": JPG,
-        "jpeg": JPG,
-    },
-    20 * 1024 * 1024,
-)
-VIDEOS = UploadRule(
-    "视频",
-    {
-        "mp4": FileType("MP4", "video/mp4", b"ftyp", offset=4),
-        "webm": FileType("WebM", "video/webm", b"\x1a\x45\xdf\xa3", marker=b"webm"),
-    },
-    200 * 1024 * 1024,
-)
-CONTENT_TYPES = {
-    ext: t.content_type for rule in (ATTACHMENTS, VIDEOS) for ext, t in rule.types.items()
-}
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    """An accepted upload: its generated name in the upload folder, and what the user sent."""
-
-    stored_name: str
-    original_name: str
-    content_type: str
-    size: int
-
-
-def upload_folder() -> Path:
-    """The configured upload folder, created on first use."""
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def clean_filename(name: str | None) -> str:
-    """The user's file name without any path and control characters, at most 200 characters."""
-    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip() or "file"
-    if len(name) > 200:
-        suffix = PurePosixPath(name).suffix[:20]
-        name = name[: 200 - len(suffix)] + suffix
-    return name
-
-
-def _extension(filename: str) -> str:
-    return PurePosixPath(filename).suffix.lower().removeprefix(".")
-
-
-def _size_label(size: int) -> str:
-    return f"{size // 1024**2} MB" if size >= 1024**2 else f"{size // 1024} KB"
-
-
-def _generated_name(extension: str) -> str:
-    return f"{secrets.token_hex(16)}.{extension}"
-
-
-def _matches(file_type: FileType, head: bytes, path: Path) -> bool:
-    magic = head[file_type.offset : file_type.offset + len(file_type.magic)]
-    if magic != file_type.magic:
-        return False
-    if file_type.marker is not None and file_type.marker not in head:
-        return False
-    if file_type.ooxml_folder is not None:
-        try:
-            with zipfile.ZipFile(path) as archive:
-                names = archive.namelist()
-        except (zipfile.BadZipFile, OSError):
-            return False
-        folder = file_type.ooxml_folder
-        return "[Content_Types].xml" in names and any(n.startswith(folder) for n in names)
-    return True
-
-
-def _copy_limited(source: BinaryIO, target: Path, max_bytes: int) -> int:
-    """Copy a stream to a file chunk by chunk; stop as soon as it is larger than allowed."""
-    size = 0
-    with target.open("xb") as out:
-        while chunk := source.read(CHUNK):
-            size += len(chunk)
-            if size > max_bytes:
-                return size
-            out.write(chunk)
-    return size
-
-
-def store_upload(upload, rule: UploadRule, folder: Path | None = None) -> StoredFile:
-    """Check an uploaded file's type (extension and content) and size, then store it.
-
-    `upload` is a werkzeug FileStorage. Raises UploadError, leaving nothing on disk.
-    """
-    folder = folder or upload_folder()
-    original = clean_filename(upload.filename)
-    extension = _extension(original)
-    file_type = rule.types.get(extension)
-    if file_type is None:
-        shown = f"“.{extension}”" if extension else "（无扩展名）"
-        raise UploadError(f"不支持的文件类型{shown}：{rule.label}只能是 {rule.allowed()} 格式")
-    stored_name = _generated_name("jpg" if extension == "jpeg" else extension)
-    partial = folder / f".{stored_name}.part"
-    try:
-        size = _copy_limited(upload.stream, partial, rule.max_bytes)
-        if size > rule.max_bytes:
-            raise UploadError(f"{rule.label}不能超过 {_size_label(rule.max_bytes)}")
-        if size == 0:
-            raise UploadError("文件是空的，请重新选择")
-        with partial.open("rb") as stored:
-            head = stored.read(HEAD)
-        if not _matches(file_type, head, partial):
-            raise UploadError(f"文件内容与扩展名不符：这不是有效的 {file_type.name} 文件")
-        os.replace(partial, folder / stored_name)
-    finally:
-        partial.unlink(missing_ok=True)
-    return StoredFile(stored_name, original, file_type.content_type, size)
-
-
-def copy_stored(stored_name: str | None, folder: Path | None = None) -> str | None:
-    """Copy a stored file to a new generated name; None when there is nothing to copy."""
-    if not stored_name:
-        return None
-    folder = folder or upload_folder()
-    source = folder / stored_name
-    if not source.is_file():
-        log.warning("stored file %s is missing; not copied", stored_name)
-        return None
-    copy_name = _generated_name(_extension(stored_name))
-    shutil.copyfile(source, folder / copy_name)
-    return copy_name
-
-
-def remove_files(stored_names: Iterable[str | None], folder: Path | None = None) -> None:
-    """Delete stored files no row refers to any more; call it after the commit."""
-    folder = folder or upload_folder()
-    for name in stored_names:
-        if name and "/" not in name and "\\" not in name and not name.startswith("."):
-            (folder / name).unlink(missing_ok=True)
-
-
-def content_type_of(stored_name: str) -> str:
-    """The Content-Type of a stored file, from its generated (validated) extension."""
-    return CONTENT_TYPES.get(_extension(stored_name), "application/octet-stream")
 
 
 # --- Courses and lessons ----------------------------------------------------------------------

@@ -1,16 +1,19 @@
-"""Enrolment in training classes, gated by the eligibility engine, with capacity and a waiting list.
+"""Training classes and enrolment in them, gated by the eligibility engine, with capacity and
+a waiting list.
 
 Functions take the session first and only flush; the request commits once.
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from courses.models import Enrolment, EnrolmentStatus, TrainingClass
+from partyschool.access import school_scope, scope_to_user, shared_with
 from partyschool.accounts.models import User
 from partyschool.candidates import services as candidates
 from partyschool.candidates.models import Candidate
@@ -23,6 +26,7 @@ ENROL_STEPS = {
     Stage.CANDIDATE: Step.ENROL_CANDIDATE_CLASS,
 }
 LIVE = (EnrolmentStatus.PENDING, EnrolmentStatus.WAITLISTED, EnrolmentStatus.APPROVED)
+STUDENT_NO_SEPARATORS = re.compile(r"[\s,，;；、]+")
 QUEUE_ORDER = {
     status: rank for rank, status in enumerate((*LIVE[:2], *LIVE[2:], "rejected", "withdrawn"))
 }
@@ -50,6 +54,36 @@ class Openness:
         return (
             self.is_open and not self.problems and (self.decision is None or self.decision.eligible)
         )
+
+
+def visible_classes(user: User) -> Select:
+    """The classes the user may see (their school's and the school level's), newest first."""
+    return (
+        shared_with(select(TrainingClass), TrainingClass.party_school_id, school_scope(user))
+        .options(joinedload(TrainingClass.course))
+        .order_by(TrainingClass.starts_on.desc())
+    )
+
+
+def approved_enrolments(user: User) -> Select:
+    """The user's approved enrolments (admitted places), to narrow down further."""
+    return (
+        select(Enrolment)
+        .join(Candidate, Enrolment.candidate_id == Candidate.id)
+        .where(Candidate.user_id == user.id, Enrolment.status == EnrolmentStatus.APPROVED)
+    )
+
+
+def approved_enrolment(session: Session, user: User, class_id: int) -> Enrolment | None:
+    """The user's approved enrolment in a class, if they have one."""
+    return session.scalar(approved_enrolments(user).where(Enrolment.class_id == class_id))
+
+
+def is_admitted_to(training_class: TrainingClass) -> ColumnElement[bool]:
+    """The condition, for queries, of an approved enrolment (a place taken) in the class."""
+    return and_(
+        Enrolment.class_id == training_class.id, Enrolment.status == EnrolmentStatus.APPROVED
+    )
 
 
 def is_in_window(training_class: TrainingClass, today: date) -> bool:
@@ -119,6 +153,35 @@ def apply(
     return enrolment
 
 
+def nominate(
+    session: Session, training_class: TrainingClass, student_nos: str, actor: User, today: date
+) -> tuple[list[str], list[str]]:
+    """Nominate the candidates of the actor's scope listed by student number: the names now in
+    the admission queue, and one line for each number refused, with every reason."""
+    numbers = [n for n in STUDENT_NO_SEPARATORS.split(student_nos) if n]
+    found = {
+        c.student_no: c
+        for c in session.scalars(
+            scope_to_user(select(Candidate), Candidate.party_school_id, actor).where(
+                Candidate.student_no.in_(numbers)
+            )
+        )
+    }
+    done, refused = [], []
+    for number in dict.fromkeys(numbers):
+        candidate = found.get(number)
+        if candidate is None:
+            refused.append(f"{number}：找不到该学生的档案")
+            continue
+        try:
+            apply(session, training_class, candidate, today, actor)
+        except EnrolmentError as error:
+            refused.append(f"{number} {candidate.name}：{error}")
+        else:
+            done.append(candidate.name)
+    return done, refused
+
+
 def _lock_class(session: Session, training_class: TrainingClass) -> None:
     # Capacity is checked and taken under the class row's lock (PostgreSQL; SQLite's write
     # transactions are already serialized).
@@ -129,12 +192,7 @@ def _lock_class(session: Session, training_class: TrainingClass) -> None:
 
 def approved_count(session: Session, training_class: TrainingClass) -> int:
     """How many places of the class are taken."""
-    return session.scalar(
-        select(func.count(Enrolment.id)).where(
-            Enrolment.class_id == training_class.id,
-            Enrolment.status == EnrolmentStatus.APPROVED,
-        )
-    )
+    return session.scalar(select(func.count(Enrolment.id)).where(is_admitted_to(training_class)))
 
 
 def approve(session: Session, enrolment: Enrolment, actor: User) -> Enrolment:

@@ -1,8 +1,8 @@
-"""Study hours the server can vouch for: lesson heartbeats, lecture attendance, class progress.
+"""Study hours the server can vouch for: lesson heartbeats, class hours and progress.
 
 Online time is credited from the server's own clock between heartbeats of the one page that
-holds the user's study lease; offline hours come from attendance at lectures (QR sign-in or
-roll call). Functions take the session first and only flush; the request commits.
+holds the user's study lease; offline hours come from attendance at lectures (`attendance`).
+Functions take the session first and only flush; the request commits.
 """
 
 import hashlib
@@ -22,16 +22,15 @@ from courses.models import (
     Attendance,
     Course,
     Enrolment,
-    EnrolmentStatus,
     Lecture,
     Lesson,
     LessonProgress,
     StudyLease,
     TrainingClass,
 )
+from courses.services import approved_enrolments, is_admitted_to
 from partyschool.accounts.models import User
 from partyschool.candidates.models import Candidate
-from partyschool.extensions import utcnow
 
 HEARTBEAT_SECONDS = 30  # how often the lesson page sends a heartbeat
 MAX_GAP_SECONDS = 45  # the most one heartbeat can credit: the interval plus network slack
@@ -39,13 +38,7 @@ ACTIVE_WINDOW_SECONDS = 60  # input within this long counts as "active" (decided
 MAX_VIDEO_SECONDS = 24 * 3600
 # Marks a lease whose page went hidden or idle: its next beat in use restarts the count.
 PAUSED = "~"
-SIGN_IN_CODE_LENGTH = 12
 HUNDREDTH = Decimal("0.01")
-
-
-def clock() -> datetime:
-    """The server's clock; tests replace it to move time."""
-    return utcnow()
 
 
 # --- Hours ------------------------------------------------------------------------------------
@@ -138,12 +131,7 @@ def class_hours(session: Session, enrolment: Enrolment) -> StudyHours:
 
 def class_hours_for_class(session: Session, training_class: TrainingClass) -> dict[int, StudyHours]:
     """Study hours of every approved enrolment of a class, by enrolment id (four queries)."""
-    ids = session.scalars(
-        select(Enrolment.id).where(
-            Enrolment.class_id == training_class.id,
-            Enrolment.status == EnrolmentStatus.APPROVED,
-        )
-    ).all()
+    ids = session.scalars(select(Enrolment.id).where(is_admitted_to(training_class))).all()
     return hours_by_enrolment(session, ids)
 
 
@@ -205,15 +193,8 @@ class TraineeProgress:
 
 def class_progress(session: Session, training_class: TrainingClass) -> list[TraineeProgress]:
     """Every approved trainee of a class with their hours, who is furthest behind first."""
-    rows = session.execute(
-        select(Enrolment, Candidate)
-        .join(Candidate, Enrolment.candidate_id == Candidate.id)
-        .where(
-            Enrolment.class_id == training_class.id,
-            Enrolment.status == EnrolmentStatus.APPROVED,
-        )
-    ).all()
-    hours = hours_by_enrolment(session, [enrolment.id for enrolment, _ in rows])
+    enrolments = class_enrolments(session, training_class)
+    hours = hours_by_enrolment(session, [enrolment.id for enrolment in enrolments])
     done = dict(
         session.execute(
             select(LessonProgress.enrolment_id, func.count())
@@ -228,10 +209,46 @@ def class_progress(session: Session, training_class: TrainingClass) -> list[Trai
         ).all()
     )
     lines = [
-        TraineeProgress(enrolment, candidate, hours[enrolment.id], done.get(enrolment.id, 0))
-        for enrolment, candidate in rows
+        TraineeProgress(
+            enrolment, enrolment.candidate, hours[enrolment.id], done.get(enrolment.id, 0)
+        )
+        for enrolment in enrolments
     ]
     return sorted(lines, key=lambda line: (line.ratio, line.hours.total, line.candidate.student_no))
+
+
+# --- Who studies and who teaches --------------------------------------------------------------
+
+
+def class_enrolments(session: Session, training_class: TrainingClass) -> list[Enrolment]:
+    """Approved enrolments of a class, by student number."""
+    return list(
+        session.scalars(
+            select(Enrolment)
+            .join(Candidate, Enrolment.candidate_id == Candidate.id)
+            .options(contains_eager(Enrolment.candidate))
+            .where(is_admitted_to(training_class))
+            .order_by(Candidate.student_no)
+        )
+    )
+
+
+def is_class_teacher(user: User, training_class: TrainingClass) -> bool:
+    """True for the class's head teacher (班主任) and its instructors."""
+    return training_class.head_teacher_id == user.id or any(
+        instructor.id == user.id for instructor in training_class.instructors
+    )
+
+
+def trainee_classes(session: Session, user: User) -> list[Enrolment]:
+    """The user's approved enrolments, newest class first."""
+    return list(
+        session.scalars(
+            approved_enrolments(user)
+            .join(TrainingClass, Enrolment.class_id == TrainingClass.id)
+            .order_by(TrainingClass.starts_on.desc(), TrainingClass.id.desc())
+        )
+    )
 
 
 # --- Heartbeats -------------------------------------------------------------------------------
@@ -240,14 +257,9 @@ def class_progress(session: Session, training_class: TrainingClass) -> list[Trai
 def trainee_enrolment(session: Session, user: User, lesson: Lesson) -> Enrolment | None:
     """The user's approved enrolment in a class that runs the lesson's course, if any."""
     return session.scalar(
-        select(Enrolment)
-        .join(Candidate, Enrolment.candidate_id == Candidate.id)
+        approved_enrolments(user)
         .join(TrainingClass, Enrolment.class_id == TrainingClass.id)
-        .where(
-            Candidate.user_id == user.id,
-            Enrolment.status == EnrolmentStatus.APPROVED,
-            TrainingClass.course_id == lesson.course_id,
-        )
+        .where(TrainingClass.course_id == lesson.course_id)
         .order_by(Enrolment.id.desc())
         .limit(1)
     )
@@ -403,154 +415,4 @@ def record_heartbeat(
         lesson_seconds=progress.seconds,
         lesson_required_seconds=lesson.required_minutes * 60,
         hours=class_hours(session, enrolment),
-    )
-
-
-# --- Lecture attendance -----------------------------------------------------------------------
-
-
-class SignInError(ValueError):
-    """A sign-in was refused; the message is shown to the trainee."""
-
-
-def _minute(now: datetime) -> int:
-    return int(now.timestamp() // 60)
-
-
-def sign_in_code(lecture: Lecture, now: datetime) -> str:
-    """The lecture's sign-in code for the minute of `now`; it changes every minute."""
-    return _code(lecture.sign_in_secret, _minute(now))
-
-
-def _code(secret: str, minute: int) -> str:
-    digest = hmac.new(secret.encode(), f"sign-in:{minute}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:SIGN_IN_CODE_LENGTH]
-
-
-def code_expires_at(now: datetime) -> datetime:
-    """When a code shown at `now` stops being accepted: the end of the following minute."""
-    return datetime.fromtimestamp((_minute(now) + 2) * 60, tz=now.tzinfo)
-
-
-def is_code_valid(lecture: Lecture, code: str, now: datetime) -> bool:
-    """True for this minute's code or the previous minute's (time to scan and load)."""
-    minute = _minute(now)
-    return any(
-        hmac.compare_digest(code or "", _code(lecture.sign_in_secret, m))
-        for m in (minute, minute - 1)
-    )
-
-
-def lecture_enrolment(session: Session, user: User, lecture: Lecture) -> Enrolment | None:
-    """The user's approved enrolment in the lecture's class, if any."""
-    return session.scalar(
-        select(Enrolment)
-        .join(Candidate, Enrolment.candidate_id == Candidate.id)
-        .where(
-            Candidate.user_id == user.id,
-            Enrolment.class_id == lecture.class_id,
-            Enrolment.status == EnrolmentStatus.APPROVED,
-        )
-    )
-
-
-def attendance_of(session: Session, lecture: Lecture, enrolment: Enrolment) -> Attendance | None:
-    """The enrolment's attendance at the lecture, if recorded."""
-    return session.scalar(
-        select(Attendance).where(
-            Attendance.lecture_id == lecture.id, Attendance.enrolment_id == enrolment.id
-        )
-    )
-
-
-def attended_lectures(session: Session, enrolment: Enrolment) -> dict[int, Attendance]:
-    """The enrolment's attendances, by lecture id."""
-    rows = session.scalars(select(Attendance).where(Attendance.enrolment_id == enrolment.id))
-    return {attendance.lecture_id: attendance for attendance in rows}
-
-
-def sign_in(
-    session: Session, lecture: Lecture, enrolment: Enrolment, code: str, now: datetime
-) -> tuple[Attendance, bool]:
-    """Record attendance by QR code; signing in twice is harmless. True when newly recorded."""
-    existing = attendance_of(session, lecture, enrolment)
-    if existing is not None:
-        return existing, False
-    if not is_code_valid(lecture, code, now):
-        raise SignInError("签到码无效或已过期，请扫描现场最新的二维码")
-    attendance = Attendance(
-        lecture_id=lecture.id, enrolment_id=enrolment.id, method="qr", signed_at=now
-    )
-    session.add(attendance)
-    session.flush()
-    return attendance, True
-
-
-def class_enrolments(session: Session, training_class: TrainingClass) -> list[Enrolment]:
-    """Approved enrolments of a class, by student number."""
-    return list(
-        session.scalars(
-            select(Enrolment)
-            .join(Candidate, Enrolment.candidate_id == Candidate.id)
-            .options(contains_eager(Enrolment.candidate))
-            .where(
-                Enrolment.class_id == training_class.id,
-                Enrolment.status == EnrolmentStatus.APPROVED,
-            )
-            .order_by(Candidate.student_no)
-        )
-    )
-
-
-def attendances_by_enrolment(session: Session, lecture: Lecture) -> dict[int, Attendance]:
-    """The lecture's attendances, by enrolment id."""
-    rows = session.scalars(select(Attendance).where(Attendance.lecture_id == lecture.id))
-    return {attendance.enrolment_id: attendance for attendance in rows}
-
-
-def record_roll_call(
-    session: Session, lecture: Lecture, present_ids: Collection[int], actor: User, now: datetime
-) -> tuple[int, int]:
-    """Make the lecture's attendance match the instructor's roll call; (added, removed).
-
-    Ids that are not approved enrolments of the lecture's class are ignored.
-    """
-    training_class = session.get(TrainingClass, lecture.class_id)
-    allowed = {enrolment.id for enrolment in class_enrolments(session, training_class)}
-    present = set(present_ids) & allowed
-    current = attendances_by_enrolment(session, lecture)
-    for enrolment_id in present - current.keys():
-        session.add(
-            Attendance(
-                lecture_id=lecture.id,
-                enrolment_id=enrolment_id,
-                method="roll_call",
-                recorded_by_id=actor.id,
-                signed_at=now,
-            )
-        )
-    absent = [current[enrolment_id] for enrolment_id in current.keys() - present]
-    for attendance in absent:
-        session.delete(attendance)
-    session.flush()
-    return len(present - current.keys()), len(absent)
-
-
-def is_class_teacher(user: User, training_class: TrainingClass) -> bool:
-    """True for the class's head teacher (班主任) and its instructors."""
-    return training_class.head_teacher_id == user.id or any(
-        instructor.id == user.id for instructor in training_class.instructors
-    )
-
-
-def trainee_classes(session: Session, user: User) -> list[Enrolment]:
-    """The user's approved enrolments, newest class first."""
-    return list(
-        session.scalars(
-            select(Enrolment)
-            .join(Candidate, Enrolment.candidate_id == Candidate.id)
-            .join(TrainingClass, Enrolment.class_id == TrainingClass.id)
-            .where(Candidate.user_id == user.id, Enrolment.status == EnrolmentStatus.APPROVED)
-            .order_by(TrainingClass.starts_on.desc(), TrainingClass.id.desc())
-        )
     )

@@ -1,22 +1,22 @@
 """Lesson pages, server-verified study time (heartbeats), lecture attendance, class progress."""
 
+from datetime import datetime
+
 import segno
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
-from wtforms import HiddenField, SelectMultipleField
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from courses import study
-from courses.authoring import render_markdown
+from courses.authoring.services import render_markdown
 from courses.models import Lecture, Lesson, TrainingClass, class_instructors
-from partyschool.access import allow, require_school, scope_to_user
-from partyschool.accounts.models import ADMINS, STAFF, Role
+from courses.services import approved_enrolment
+from courses.study import attendance, forms, services
+from partyschool.access import allow, get_scoped, scope_to_user
+from partyschool.accounts.models import ADMINS, ORGANIZERS, STAFF, Role
 from partyschool.api.spec import ApiError, operation
-from partyschool.extensions import db
+from partyschool.extensions import db, utcnow
 from partyschool.web.navigation import add_nav
 
 bp = Blueprint("study", __name__)
@@ -24,25 +24,6 @@ bp = Blueprint("study", __name__)
 
 add_nav("学习进度", "study.index", Role.ACTIVIST)
 add_nav("考勤与学时", "study.classes", *STAFF)
-
-
-class SignInForm(FlaskForm):
-    """Confirms a QR sign-in; the code travels from the scanned link."""
-
-    code = HiddenField()
-
-
-class RollCallForm(FlaskForm):
-    """The instructor's roll call: the trainees present."""
-
-    present = SelectMultipleField(
-        "出勤学员",
-        coerce=int,
-        choices=[],
-        validate_choice=False,  # the service ignores ids outside the class
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-    )
 
 
 class HeartbeatIn(BaseModel):
@@ -70,29 +51,34 @@ class HeartbeatOut(BaseModel):
 
 def _trainee_lesson(lesson_id: int):
     lesson = db.session.get(Lesson, lesson_id)
-    enrolment = lesson and study.trainee_enrolment(db.session, current_user, lesson)
+    enrolment = lesson and services.trainee_enrolment(db.session, current_user, lesson)
     if enrolment is None:
         abort(404)
     return lesson, enrolment
 
 
-def _teacher_class(training_class: TrainingClass | None, *, organizers: bool = False):
+def _teacher_class(class_id: int, *, organizers: bool = False) -> TrainingClass:
     """Let through the class's teachers, admins of its school and, if asked, its organizers."""
-    if training_class is None:
-        abort(404)
-    require_school(training_class.party_school_id)
-    if current_user.role in ADMINS or (organizers and current_user.role is Role.ORGANIZER):
+    training_class = get_scoped(TrainingClass, class_id)
+    if current_user.role in (ORGANIZERS if organizers else ADMINS):
         return training_class
-    if not study.is_class_teacher(current_user, training_class):
+    if not services.is_class_teacher(current_user, training_class):
         abort(403)
     return training_class
 
 
 def _staff_lecture(lecture_id: int) -> tuple[Lecture, TrainingClass]:
-    lecture = db.session.get(Lecture, lecture_id)
-    if lecture is None:
-        abort(404)
-    return lecture, _teacher_class(db.session.get(TrainingClass, lecture.class_id))
+    lecture = get_scoped(
+        Lecture,
+        lecture_id,
+        lambda lecture: db.session.get(TrainingClass, lecture.class_id).party_school,
+    )
+    return lecture, _teacher_class(lecture.class_id)
+
+
+def _now() -> datetime:
+    """The server's clock: `STUDY_CLOCK` when the configuration sets one (tests move time)."""
+    return current_app.config.get("STUDY_CLOCK", utcnow)()
 
 
 def _optional_url(endpoint: str, **values) -> str | None:
@@ -106,8 +92,8 @@ def _optional_url(endpoint: str, **values) -> str | None:
 @allow(Role.ACTIVIST)
 def index():
     """The trainee's classes with their study hours."""
-    enrolments = study.trainee_classes(db.session, current_user)
-    hours = study.hours_by_enrolment(db.session, [e.id for e in enrolments])
+    enrolments = services.trainee_classes(db.session, current_user)
+    hours = services.hours_by_enrolment(db.session, [e.id for e in enrolments])
     return render_template("courses/study/index.html", enrolments=enrolments, hours=hours)
 
 
@@ -116,7 +102,7 @@ def index():
 def lesson(lesson_id: int):
     """A lesson to study, with the trainee's progress; the page sends heartbeats."""
     lesson, enrolment = _trainee_lesson(lesson_id)
-    statuses = study.lesson_statuses(db.session, enrolment)
+    statuses = services.lesson_statuses(db.session, enrolment)
     video_src = lesson.video_file and _optional_url("authoring.lesson_video", lesson_id=lesson.id)
     return render_template(
         "courses/study/lesson.html",
@@ -125,20 +111,20 @@ def lesson(lesson_id: int):
         training_class=enrolment.training_class,
         statuses=statuses,
         status=next(s for s in statuses if s.lesson.id == lesson.id),
-        hours=study.class_hours(db.session, enrolment),
+        hours=services.class_hours(db.session, enrolment),
         body=render_markdown(lesson.body),
         video_src=video_src,
         attachment_urls={
             a.id: _optional_url("authoring.download_attachment", attachment_id=a.id)
             for a in lesson.attachments
         },
-        page_token=study.issue_page_token(
+        page_token=services.issue_page_token(
             current_app.config["SECRET_KEY"], current_user.id, lesson.id
         ),
         heartbeat_seconds=current_app.config.get(
-            "STUDY_HEARTBEAT_SECONDS", study.HEARTBEAT_SECONDS
+            "STUDY_HEARTBEAT_SECONDS", services.HEARTBEAT_SECONDS
         ),
-        active_window_seconds=study.ACTIVE_WINDOW_SECONDS,
+        active_window_seconds=services.ACTIVE_WINDOW_SECONDS,
     )
 
 
@@ -153,16 +139,14 @@ def lesson(lesson_id: int):
 def heartbeat(lesson_id: int, data: HeartbeatIn):
     """Credit study time on a lesson from the server's clock, for the page holding the lease."""
     lesson = db.session.get(Lesson, lesson_id)
-    enrolment = lesson and study.trainee_enrolment(db.session, current_user, lesson)
+    enrolment = lesson and services.trainee_enrolment(db.session, current_user, lesson)
     if enrolment is None:
         raise ApiError(404, "not_found", "课时不存在，或您未被录取到学习该课时的培训班")
     secret = current_app.config["SECRET_KEY"]
-    if not study.is_page_token_valid(secret, current_user.id, lesson.id, data.page_token):
+    if not services.is_page_token_valid(secret, current_user.id, lesson.id, data.page_token):
         raise ApiError(400, "invalid_page_token", "页面已失效，请刷新课时页面")
-    beat = study.Beat(**data.model_dump())
-    result = study.record_heartbeat(
-        db.session, current_user.id, enrolment, lesson, beat, study.clock()
-    )
+    beat = services.Beat(**data.model_dump())
+    result = services.record_heartbeat(db.session, current_user.id, enrolment, lesson, beat, _now())
     db.session.commit()
     return HeartbeatOut(
         state=result.state,
@@ -180,19 +164,16 @@ def heartbeat(lesson_id: int, data: HeartbeatIn):
 @allow(Role.ACTIVIST)
 def my_progress(class_id: int):
     """The trainee's progress in one class: each lesson and each lecture."""
-    enrolment = next(
-        (e for e in study.trainee_classes(db.session, current_user) if e.class_id == class_id),
-        None,
-    )
+    enrolment = approved_enrolment(db.session, current_user, class_id)
     if enrolment is None:
         abort(404)
     training_class = enrolment.training_class
-    attended = study.attended_lectures(db.session, enrolment)
+    attended = attendance.attended_lectures(db.session, enrolment)
     return render_template(
         "courses/study/my_progress.html",
         training_class=training_class,
-        statuses=study.lesson_statuses(db.session, enrolment),
-        hours=study.class_hours(db.session, enrolment),
+        statuses=services.lesson_statuses(db.session, enrolment),
+        hours=services.class_hours(db.session, enrolment),
         attended=attended,
     )
 
@@ -217,7 +198,7 @@ def classes():
         "courses/study/classes.html",
         training_classes=training_classes,
         can_take_attendance={
-            c.id: current_user.role in ADMINS or study.is_class_teacher(current_user, c)
+            c.id: current_user.role in ADMINS or services.is_class_teacher(current_user, c)
             for c in training_classes
         },
     )
@@ -227,11 +208,11 @@ def classes():
 @allow(*STAFF)
 def class_progress(class_id: int):
     """The whole class's study hours against the requirement, who is behind first."""
-    training_class = _teacher_class(db.session.get(TrainingClass, class_id), organizers=True)
+    training_class = _teacher_class(class_id, organizers=True)
     return render_template(
         "courses/study/class_progress.html",
         training_class=training_class,
-        lines=study.class_progress(db.session, training_class),
+        lines=services.class_progress(db.session, training_class),
         lesson_count=len(training_class.course.lessons),
     )
 
@@ -241,11 +222,11 @@ def class_progress(class_id: int):
 def sign_in_qr(lecture_id: int):
     """The sign-in QR code to show in the lecture room; it changes every minute."""
     lecture, training_class = _staff_lecture(lecture_id)
-    now = study.clock()
+    now = _now()
     url = url_for(
         "study.sign_in",
         lecture_id=lecture.id,
-        code=study.sign_in_code(lecture, now),
+        code=attendance.sign_in_code(lecture, now),
         _external=True,
     )
     qr = segno.make(url, error="m")
@@ -257,9 +238,9 @@ def sign_in_qr(lecture_id: int):
         qr_svg=svg,
         sign_in_url=url,
         refresh_seconds=60 - now.second + 1,
-        expires_at=study.code_expires_at(now),
-        signed=len(study.attendances_by_enrolment(db.session, lecture)),
-        enrolled=len(study.class_enrolments(db.session, training_class)),
+        expires_at=attendance.code_expires_at(now),
+        signed=len(attendance.attendances_by_enrolment(db.session, lecture)),
+        enrolled=len(services.class_enrolments(db.session, training_class)),
     )
 
 
@@ -268,23 +249,23 @@ def sign_in_qr(lecture_id: int):
 def sign_in(lecture_id: int):
     """Sign in to a lecture with the scanned code; the page confirms it by a POST."""
     lecture = db.session.get(Lecture, lecture_id)
-    enrolment = lecture and study.lecture_enrolment(db.session, current_user, lecture)
+    enrolment = lecture and approved_enrolment(db.session, current_user, lecture.class_id)
     if enrolment is None:
         abort(404)
     context = {"lecture": lecture, "training_class": enrolment.training_class}
-    attendance = study.attendance_of(db.session, lecture, enrolment)
-    if attendance is not None:
-        return render_template("courses/study/sign_in.html", attendance=attendance, **context)
-    form = SignInForm(code=request.args.get("code", ""))
+    existing = attendance.attendance_of(db.session, lecture, enrolment)
+    if existing is not None:
+        return render_template("courses/study/sign_in.html", attendance=existing, **context)
+    form = forms.SignInForm(code=request.args.get("code", ""))
     if request.method == "GET":
-        if not study.is_code_valid(lecture, form.code.data, study.clock()):
+        if not attendance.is_code_valid(lecture, form.code.data, _now()):
             return render_template("courses/study/sign_in.html", error=True, **context), 400
         return render_template("courses/study/sign_in.html", form=form, **context)
     if not form.validate_on_submit():
         abort(400)
     try:
-        study.sign_in(db.session, lecture, enrolment, form.code.data, study.clock())
-    except study.SignInError:
+        attendance.sign_in(db.session, lecture, enrolment, form.code.data, _now())
+    except attendance.SignInError:
         return render_template("courses/study/sign_in.html", error=True, **context), 400
     db.session.commit()
     flash(f"签到成功：{lecture.title}，计 {lecture.hours} 学时", "info")
@@ -296,13 +277,13 @@ def sign_in(lecture_id: int):
 def roll_call(lecture_id: int):
     """The instructor ticks the trainees present at a lecture."""
     lecture, training_class = _staff_lecture(lecture_id)
-    enrolments = study.class_enrolments(db.session, training_class)
-    attendances = study.attendances_by_enrolment(db.session, lecture)
-    form = RollCallForm(present=list(attendances))
+    enrolments = services.class_enrolments(db.session, training_class)
+    attendances = attendance.attendances_by_enrolment(db.session, lecture)
+    form = forms.RollCallForm(present=list(attendances))
     form.present.choices = [(e.id, e.candidate.name) for e in enrolments]
     if form.validate_on_submit():
-        added, removed = study.record_roll_call(
-            db.session, lecture, form.present.data or [], current_user, study.clock()
+        added, removed = attendance.record_roll_call(
+            db.session, lecture, form.present.data or [], current_user, _now()
         )
         db.session.commit()
         flash(f"已保存点名：新增出勤 {added} 人，取消 {removed} 人", "info")

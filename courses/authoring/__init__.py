@@ -1,0 +1,1 @@
+"""Course authoring: the course library, lessons, their text, videos and attachments."""
