@@ -19,6 +19,10 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from courses.models import Enrolment, EnrolmentStatus, TrainingClass
 from exams import formats, services
+from exams.formats.common import ImportProblem
+from exams.formats.gift import export_gift
+from exams.formats.moodle_xml import export_moodle_xml
+from exams.formats.xlsx import export_xlsx, template_xlsx
 from exams.grading import manual_grade
 from exams.models import (
     Answer,
@@ -254,7 +258,7 @@ def set_retired(session: Session, question: Question, retired: bool) -> None:
 class ImportRefused(ManageError):
     """An import refused as a whole, with every problem of the file (a row each)."""
 
-    def __init__(self, rows: Sequence[formats.ImportProblem]):
+    def __init__(self, rows: Sequence[ImportProblem]):
         self.rows = list(rows)
         super().__init__([r.message for r in self.rows])
 
@@ -265,7 +269,7 @@ class ImportReport:
 
     format: str
     questions: list[Question]
-    warnings: list[formats.ImportProblem]
+    warnings: list[ImportProblem]
 
 
 def import_questions(
@@ -293,9 +297,9 @@ def export_bank(session: Session, bank: QuestionBank, fmt: str) -> tuple[bytes, 
         raise ManageError("不支持的导出格式")
     questions = [question_data(q) for q in bank_questions(session, bank)]
     exporter = {
-        "xlsx": formats.export_xlsx,
-        "gift": formats.export_gift,
-        "moodle": formats.export_moodle_xml,
+        "xlsx": export_xlsx,
+        "gift": export_gift,
+        "moodle": export_moodle_xml,
     }[fmt]
     content = exporter(questions)
     if isinstance(content, str):
@@ -305,8 +309,8 @@ def export_bank(session: Session, bank: QuestionBank, fmt: str) -> tuple[bytes, 
 
 
 def import_template() -> bytes:
-    """The empty XLSX import template: its header row only."""
-    return formats.export_xlsx([])
+    """The XLSX import template: its header row and an example of each question type."""
+    return template_xlsx()
 
 
 # --- Papers -----------------------------------------------------------------------------------

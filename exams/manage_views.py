@@ -19,7 +19,9 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from courses.models import TrainingClass
-from exams import formats, grades, manage
+from exams import grades, manage
+from exams.formats.common import MAX_TEXT_BYTES
+from exams.formats.xlsx import TEMPLATE_HEADERS
 from exams.manage_forms import (
     QUESTION_FORMS,
     BankForm,
@@ -41,7 +43,7 @@ from partyschool.web.views import add_nav
 
 bp = Blueprint("exam_admin", __name__, url_prefix="/exam-admin")
 
-UPLOAD_LIMIT = max(formats.MAX_TEXT_BYTES, MAX_UPLOAD_BYTES) + 1
+UPLOAD_LIMIT = max(MAX_TEXT_BYTES, MAX_UPLOAD_BYTES) + 1
 
 add_nav("考试管理", "exam_admin.index", *TEACHING_STAFF)
 
@@ -299,7 +301,7 @@ def import_questions(bank_id: int):
         bank=found,
         form=form,
         refused=refused,
-        headers=formats.TEMPLATE_HEADERS,
+        headers=TEMPLATE_HEADERS,
     )
 
 

@@ -10,17 +10,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from exams import formats
-from exams.formats import (
-    TEMPLATE_EXAMPLES,
-    TEMPLATE_HEADERS,
-    ImportProblem,
-    export_gift,
-    export_moodle_xml,
-    export_xlsx,
-    parse,
-    template_xlsx,
-)
+from exams.formats import parse
+from exams.formats.common import MAX_REPORTED_ERRORS, ImportProblem
+from exams.formats.gift import export_gift
+from exams.formats.moodle_xml import export_moodle_xml
+from exams.formats.xlsx import TEMPLATE_EXAMPLES, TEMPLATE_HEADERS, export_xlsx, template_xlsx
 from exams.questions import BLANK_MARKER, QuestionData, QuestionType, validate
 
 BANK = [
@@ -818,15 +812,16 @@ def test_files_refused_as_a_whole(data, filename, message):
         (lambda qs: AIKEN.encode() * 2, "a.txt"),
     ],
 )
-def test_too_many_questions(monkeypatch, make, filename):
-    monkeypatch.setattr(formats, "MAX_QUESTIONS", 5)
-    _refused(parse(make(BANK[:4] * 2), filename), "题目过多：一次最多导入 5 题，请拆分文件")
+def test_too_many_questions(make, filename):
+    _refused(
+        parse(make(BANK[:4] * 2), filename, max_questions=5),
+        "题目过多：一次最多导入 5 题，请拆分文件",
+    )
 
 
-def test_errors_beyond_the_first_hundred_are_counted_not_listed(monkeypatch):
-    monkeypatch.setattr(formats, "MAX_REPORTED_ERRORS", 3)
-    result = parse(("没有答案的题目\n\n" * 5).encode(), "a.gift")
-    assert len(result.errors) == 4
+def test_errors_beyond_the_first_hundred_are_counted_not_listed():
+    result = parse(("没有答案的题目\n\n" * (MAX_REPORTED_ERRORS + 2)).encode(), "a.gift")
+    assert len(result.errors) == MAX_REPORTED_ERRORS + 1
     assert result.errors[-1] == ImportProblem(0, "另有 2 处错误未列出，请先修改以上错误")
 
 
