@@ -23,7 +23,6 @@ from exams.formats.common import ImportProblem
 from exams.formats.gift import export_gift
 from exams.formats.moodle_xml import export_moodle_xml
 from exams.formats.xlsx import export_xlsx, template_xlsx
-from exams.grading import manual_grade
 from exams.models import (
     Answer,
     Attempt,
@@ -36,11 +35,11 @@ from exams.models import (
     QuestionBank,
     ReviewPolicy,
 )
+from exams.question_grading import manual_grade
 from exams.questions import (
     QuestionData,
     QuestionType,
     from_json,
-    option_letter,
     permute,
     to_json,
     validate,
@@ -1084,33 +1083,3 @@ def attempt_review(attempt: Attempt) -> list[GradingItem]:
         )
         for number, item in enumerate(attempt.items, start=1)
     ]
-
-
-def key_text(question: QuestionData) -> str:
-    """The answer key as people write it: B, ACD, 正确, 五/5；共产主义."""
-    answer = question.answer
-    if question.type is QuestionType.SINGLE:
-        return option_letter(answer)
-    if question.type is QuestionType.MULTIPLE:
-        return "".join(option_letter(i) for i in answer)
-    if question.type is QuestionType.TRUE_FALSE:
-        return "正确" if answer else "错误"
-    if question.type is QuestionType.FILL:
-        return "；".join("/".join(blank) for blank in answer)
-    return answer
-
-
-def response_text(question: QuestionData, response) -> str:
-    """A trainee's response as people read it; "" when nothing was given."""
-    if response is None or response == [] or response == "":
-        return ""
-    kind = question.type
-    if kind is QuestionType.SINGLE and isinstance(response, int):
-        return option_letter(response)
-    if kind is QuestionType.MULTIPLE and isinstance(response, list):
-        return "".join(option_letter(i) for i in sorted(response) if isinstance(i, int))
-    if kind is QuestionType.TRUE_FALSE and isinstance(response, bool):
-        return "正确" if response else "错误"
-    if kind is QuestionType.FILL and isinstance(response, list):
-        return "；".join(str(text) for text in response)
-    return str(response)

@@ -222,15 +222,6 @@ class EssayForm(QuestionForm):
         self.reference.data = data.answer
 
 
-QUESTION_FORMS: dict[QuestionType, type[QuestionForm]] = {
-    QuestionType.SINGLE: SingleForm,
-    QuestionType.MULTIPLE: MultipleForm,
-    QuestionType.TRUE_FALSE: TrueFalseForm,
-    QuestionType.FILL: FillForm,
-    QuestionType.ESSAY: EssayForm,
-}
-
-
 class ImportForm(Form):
     """A question file to import into a bank."""
 

@@ -23,7 +23,6 @@ from exams import grades, manage
 from exams.formats.common import MAX_TEXT_BYTES
 from exams.formats.xlsx import TEMPLATE_HEADERS
 from exams.manage_forms import (
-    QUESTION_FORMS,
     BankForm,
     ExamForm,
     GradeForm,
@@ -34,6 +33,7 @@ from exams.manage_forms import (
     parse_scores,
 )
 from exams.models import Answer, Attempt, Exam, Paper, PaperMode, Question, QuestionBank
+from exams.question_types import key_text, response_text, type_of
 from exams.questions import QuestionType, option_letter
 from partyschool.access import allow, can_see_school, get_scoped, scope_to_user
 from partyschool.accounts.models import TEACHING_STAFF
@@ -53,8 +53,8 @@ def helpers() -> dict:
     """Names every exam-management template uses."""
     return {
         "QuestionType": QuestionType,
-        "key_text": manage.key_text,
-        "response_text": manage.response_text,
+        "key_text": key_text,
+        "response_text": response_text,
         "paper_total": manage.paper_total,
         "paper_question_count": manage.paper_question_count,
         "question_data": manage.question_data,
@@ -209,7 +209,7 @@ def new_question(bank_id: int):
     """Add a question of one type (?type=single|multiple|true_false|fill|essay) to a bank."""
     found = _bank(bank_id, edit=True)
     question_type = _question_type(request.args.get("type"))
-    form = QUESTION_FORMS[question_type]()
+    form = type_of(question_type).form()
     if not form.is_submitted():
         form.category.data = request.args.get("category", "")
     problems: list[str] = []
@@ -240,7 +240,7 @@ def edit_question(question_id: int):
     """Correct a question; a corrected key regrades the attempts that were given it."""
     question = _question(question_id, edit=True)
     data = manage.question_data(question)
-    form = QUESTION_FORMS[data.type]()
+    form = type_of(data.type).form()
     if not form.is_submitted():
         form.load(data)
     problems: list[str] = []

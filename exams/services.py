@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from courses.models import Enrolment, EnrolmentStatus
 from courses.study import class_hours
-from exams.grading import GradingPolicy, grade
 from exams.models import (
     Answer,
     Attempt,
@@ -28,6 +27,8 @@ from exams.models import (
     Question,
     ReviewPolicy,
 )
+from exams.question_grading import GradingPolicy
+from exams.question_types import grade, public_fields
 from exams.questions import QuestionType, from_json, permute
 
 # The browser's clock is not trusted, but a save sent in the last second before the deadline
@@ -128,7 +129,7 @@ def draw(session: Session, paper: Paper, seed: str) -> list[dict]:
     for question, points in chosen:
         options = question.data.get("options") or []
         order = list(range(len(options)))
-        if paper.shuffle_options and question.kind in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        if paper.shuffle_options and QuestionType(question.kind).has_options:
             rng.shuffle(order)
         items.append(
             {
@@ -297,12 +298,7 @@ def public_items(attempt: Attempt) -> list[PublicQuestion]:
         question, _ = permute(from_json(item["data"]), item["order"])
         shown.append(
             PublicQuestion(
-                question_id=item["question_id"],
-                type=question.type,
-                stem=question.stem,
-                options=list(question.options),
-                blanks=len(question.answer) if question.type is QuestionType.FILL else 0,
-                points=item["points"],
+                question_id=item["question_id"], points=item["points"], **public_fields(question)
             )
         )
     return shown

@@ -8,9 +8,9 @@ from exams.formats.common import (
     Collector,
     ParseResult,
     nfkc,
-    parse_letters,
     too_many,
 )
+from exams.question_types import parse_letters
 from exams.questions import (
     QuestionData,
     QuestionType,

@@ -10,20 +10,13 @@ from html.parser import HTMLParser
 from typing import Any
 
 from exams.questions import (
-    OPTION_LETTERS,
     QuestionData,
-    QuestionType,
-    option_letter,
     validate,
 )
 
 MAX_TEXT_BYTES = 5 * 1024 * 1024
 MAX_QUESTIONS = 5_000
 MAX_REPORTED_ERRORS = 100
-
-TRUE_WORDS = {"对", "正确", "是", "t", "true", "√", "✓", "✔", "y", "yes"}
-FALSE_WORDS = {"错", "错误", "否", "f", "false", "×", "✗", "✘", "x", "n", "no"}
-_ANSWER_SEPARATORS = re.compile(r"[\s,，、;；/]+")
 
 
 @dataclass(frozen=True)
@@ -148,42 +141,6 @@ def parse_points(text: str) -> Decimal:
     if not points.is_finite():
         raise ValueError(f"分值“{text}”不是有效的数字")
     return tidy_points(points)
-
-
-def parse_letters(text: str, option_count: int) -> tuple[int, ...]:
-    """Answer letters ("A", "ACD", "A、C") as sorted option indices; ValueError when invalid."""
-    cleaned = _ANSWER_SEPARATORS.sub("", nfkc(text)).upper()
-    if not cleaned:
-        raise ValueError("没有填写答案")
-    if not all(char in OPTION_LETTERS for char in cleaned):
-        raise ValueError(f"答案“{text}”应为选项字母，如 A 或 ACD")
-    if len(set(cleaned)) != len(cleaned):
-        raise ValueError(f"答案“{text}”中有重复的字母")
-    for char in cleaned:
-        if OPTION_LETTERS.index(char) >= option_count:
-            last = option_letter(option_count - 1) if option_count else "A"
-            raise ValueError(
-                f"答案“{char}”超出选项范围（本题只有 {option_count} 个选项，A–{last}）"
-            )
-    return tuple(sorted(OPTION_LETTERS.index(char) for char in cleaned))
-
-
-def choice_answer(kind: QuestionType, text: str, option_count: int) -> int | tuple[int, ...]:
-    indices = parse_letters(text, option_count)
-    if kind is QuestionType.SINGLE:
-        if len(indices) != 1:
-            raise ValueError(f"单选题只能有一个答案，却给出了“{text}”")
-        return indices[0]
-    return indices
-
-
-def parse_true_false(text: str) -> bool:
-    word = nfkc(text).casefold()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise ValueError(f"判断题答案“{text}”无法识别：应为 对/错、正确/错误 或 T/F")
 
 
 class TextExtractor(HTMLParser):

@@ -22,10 +22,10 @@ from exams.formats.common import (
     formatted_text,
     fraction_text,
     parse_points,
-    parse_true_false,
     question_name,
     too_many,
 )
+from exams.question_types import parse_true_false
 from exams.questions import (
     BLANK_MARKER,
     QuestionData,

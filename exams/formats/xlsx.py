@@ -1,24 +1,20 @@
 """Our XLSX import template (and the same columns as CSV): reading and writing it."""
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
 
 from exams.formats.common import (
-    FALSE_WORDS,
     MAX_QUESTIONS,
-    TRUE_WORDS,
     Collector,
     FileError,
     ParseResult,
-    choice_answer,
     file_error,
     nfkc,
     parse_points,
-    parse_true_false,
     too_many,
 )
+from exams.question_types import FALSE_WORDS, QUESTION_TYPES, TRUE_WORDS, type_of
 from exams.questions import (
     MAX_OPTIONS,
     OPTION_LETTERS,
@@ -68,18 +64,7 @@ _HEADER_ALIASES = {
     "答案解析": EXPLANATION_COLUMN,
     "试题解析": EXPLANATION_COLUMN,
 }
-_TYPE_NAMES = {
-    QuestionType.SINGLE: ("单选", "单选题", "单项选择", "单项选择题", "single"),
-    QuestionType.MULTIPLE: ("多选", "多选题", "多项选择", "多项选择题", "不定项选择题", "multiple"),
-    QuestionType.TRUE_FALSE: ("判断", "判断题", "是非题", "true_false"),
-    QuestionType.FILL: ("填空", "填空题", "fill"),
-    QuestionType.ESSAY: ("论述", "论述题", "简答", "简答题", "问答题", "主观题", "essay"),
-}
-_TYPE_BY_NAME = {name: kind for kind, names in _TYPE_NAMES.items() for name in names}
-_TEMPLATE_TYPE_NAMES = {kind: names[0] for kind, names in _TYPE_NAMES.items()}
-_FILL_BLANK_SEPARATORS = "|｜"
-_FILL_ALTERNATIVE_SEPARATORS = "/／"
-_FILL_ESCAPABLE = _FILL_BLANK_SEPARATORS + _FILL_ALTERNATIVE_SEPARATORS + "\\"
+_TYPE_BY_NAME = {name: cls.type for cls in QUESTION_TYPES.values() for name in cls.import_names}
 
 
 def parse_table(
@@ -150,17 +135,7 @@ def _template_question(cells: dict[str, str]) -> QuestionData:
         raise ValueError(f"题型“{type_text}”无法识别：应为 单选、多选、判断、填空 或 论述")
     options = _template_options(cells, kind)
     answer_text = cells[ANSWER_COLUMN]
-    answer: Any
-    if kind.has_options:
-        answer = choice_answer(kind, answer_text, len(options))
-    elif kind is QuestionType.TRUE_FALSE:
-        answer = parse_true_false(answer_text)
-    elif kind is QuestionType.FILL:
-        answer = _split_fill_answer(answer_text)
-        if not answer:
-            raise ValueError("没有填写答案（多个空用“|”分隔，同一空的多个答案用“/”分隔）")
-    else:
-        answer = answer_text
+    answer = type_of(kind).answer_from_cell(answer_text, len(options))
     points_text = cells.get(POINTS_COLUMN, "")
     return QuestionData(
         type=kind,
@@ -196,49 +171,6 @@ def _is_true_false_word(text: str) -> bool:
     return nfkc(text).casefold() in TRUE_WORDS | FALSE_WORDS
 
 
-def _split_fill_answer(text: str) -> tuple[tuple[str, ...], ...]:
-    """ "民主集中制|四/4" → (("民主集中制",), ("四", "4")); a backslash escapes | / and itself."""
-    blanks: list[tuple[str, ...]] = []
-    alternatives: list[str] = []
-    current: list[str] = []
-    chars = iter(text)
-    for char in chars:
-        if char == "\\":
-            following = next(chars, "")
-            current.append(following if following in _FILL_ESCAPABLE else char + following)
-        elif char in _FILL_ALTERNATIVE_SEPARATORS or char in _FILL_BLANK_SEPARATORS:
-            alternatives.append("".join(current).strip())
-            current = []
-            if char in _FILL_BLANK_SEPARATORS:
-                blanks.append(tuple(a for a in alternatives if a))
-                alternatives = []
-        else:
-            current.append(char)
-    alternatives.append("".join(current).strip())
-    blanks.append(tuple(a for a in alternatives if a))
-    return () if blanks == [()] else tuple(blanks)
-
-
-def _join_fill_answer(blanks: Iterable[Sequence[str]]) -> str:
-    def escape(text: str) -> str:
-        return "".join("\\" + c if c in _FILL_ESCAPABLE else c for c in text)
-
-    return "|".join("/".join(escape(a) for a in blank) for blank in blanks)
-
-
-def _template_answer(question: QuestionData) -> str:
-    answer = question.answer
-    if question.type is QuestionType.SINGLE:
-        return option_letter(answer)  # type: ignore[arg-type]
-    if question.type is QuestionType.MULTIPLE:
-        return "".join(option_letter(i) for i in answer)  # type: ignore[union-attr]
-    if question.type is QuestionType.TRUE_FALSE:
-        return "正确" if answer else "错误"
-    if question.type is QuestionType.FILL:
-        return _join_fill_answer(answer)  # type: ignore[arg-type]
-    return str(answer)
-
-
 def export_xlsx(questions: Iterable[QuestionData]) -> bytes:
     """The questions in our import template; formula-like text is written as plain text."""
     questions = list(questions)
@@ -250,10 +182,10 @@ def export_xlsx(questions: Iterable[QuestionData]) -> bytes:
     rows = []
     for question in questions:
         options = list(question.options) + [""] * (option_count - len(question.options))
-        texts = [question.stem, *options, _template_answer(question)]
+        texts = [question.stem, *options, type_of(question.type).answer_cell(question)]
         rows.append(
             [
-                _TEMPLATE_TYPE_NAMES[question.type],
+                type_of(question.type).import_names[0],
                 *(_quote(text) for text in texts),
                 question.points,
                 _quote(question.category),
