@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from exams.questions import (
-    POINTS_STEP,
-)
+from exams.questions import POINTS_STEP
 
 ZERO = Decimal(0)
 

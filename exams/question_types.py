@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from exams.manage_forms import (
+from exams.banks.forms import (
     EssayForm,
     FillForm,
     MultipleForm,

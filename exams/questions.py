@@ -83,6 +83,11 @@ class QuestionData:
     explanation: str = ""
 
 
+def as_points(value: Any) -> Decimal:
+    """Points as stored in JSON (a string or a number), as an exact Decimal."""
+    return Decimal(str(value))
+
+
 def option_letter(index: int) -> str:
     """The letter users see for an option index: 0 → "A"."""
     return OPTION_LETTERS[index] if 0 <= index < len(OPTION_LETTERS) else f"#{index + 1}"

@@ -8,10 +8,8 @@ from werkzeug.exceptions import HTTPException
 from courses import api as courses_api
 from courses import authoring_views, report_views, study_views
 from courses import views as courses_views
-from exams import api as exams_api
 from exams import cli as exams_cli
-from exams import manage_views
-from exams import views as exams_views
+from exams.blueprints import BLUEPRINTS as EXAM_BLUEPRINTS
 from partyschool import access, config
 from partyschool import cli as top_cli
 from partyschool.accounts import cli as accounts_cli
@@ -50,9 +48,7 @@ BLUEPRINTS = (
     verify_views.bp,
     certificates_views.bp,
     certificates_api.bp,
-    exams_views.bp,
-    exams_api.bp,
-    manage_views.bp,
+    *EXAM_BLUEPRINTS,
 )
 
 

@@ -3,19 +3,9 @@
 import re
 from dataclasses import dataclass, field
 
-from exams.formats.common import (
-    MAX_QUESTIONS,
-    Collector,
-    ParseResult,
-    nfkc,
-    too_many,
-)
+from exams.formats.common import MAX_QUESTIONS, Collector, ParseResult, nfkc, too_many
 from exams.question_types import parse_letters
-from exams.questions import (
-    QuestionData,
-    QuestionType,
-    option_letter,
-)
+from exams.questions import QuestionData, QuestionType, option_letter
 
 OPTION_LINE = re.compile(r"([A-Za-zＡ-Ｚａ-ｚ])\s*[.)．、）]\s*(.*)", re.S)
 ANSWER_LINE = re.compile(r"(?:ANSWER|答案)\s*[:：]\s*(.*)", re.I | re.S)

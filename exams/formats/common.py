@@ -9,10 +9,7 @@ from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 from typing import Any
 
-from exams.questions import (
-    QuestionData,
-    validate,
-)
+from exams.questions import QuestionData, validate
 
 MAX_TEXT_BYTES = 5 * 1024 * 1024
 MAX_QUESTIONS = 5_000

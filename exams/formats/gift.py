@@ -16,10 +16,7 @@ from exams.formats.common import (
     question_name,
     too_many,
 )
-from exams.questions import (
-    QuestionData,
-    QuestionType,
-)
+from exams.questions import QuestionData, QuestionType
 
 _GIFT_SPECIAL = "~=#{}:\\"
 # Escaped special characters become private-use characters while the structure is parsed.

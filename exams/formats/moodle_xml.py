@@ -26,11 +26,7 @@ from exams.formats.common import (
     too_many,
 )
 from exams.question_types import parse_true_false
-from exams.questions import (
-    BLANK_MARKER,
-    QuestionData,
-    QuestionType,
-)
+from exams.questions import BLANK_MARKER, QuestionData, QuestionType
 
 _CLOZE_CODE = re.compile(r"\{(\d*):([A-Za-z_]+):((?:\\.|[^\\}])*)\}", re.S)
 _CLOZE_SHORT_ANSWER = {"SHORTANSWER", "SA", "MW", "SHORTANSWER_C", "SAC", "MWC"}

@@ -15,13 +15,7 @@ from exams.formats.common import (
     too_many,
 )
 from exams.question_types import FALSE_WORDS, QUESTION_TYPES, TRUE_WORDS, type_of
-from exams.questions import (
-    MAX_OPTIONS,
-    OPTION_LETTERS,
-    QuestionData,
-    QuestionType,
-    option_letter,
-)
+from exams.questions import MAX_OPTIONS, OPTION_LETTERS, QuestionData, QuestionType, option_letter
 from partyschool.spreadsheets import (
     FORMULA_PREFIXES,
     SpreadsheetError,
@@ -32,6 +26,7 @@ from partyschool.spreadsheets import (
 
 TYPE_COLUMN, STEM_COLUMN, ANSWER_COLUMN = "题型", "题干", "答案"
 POINTS_COLUMN, CATEGORY_COLUMN, EXPLANATION_COLUMN = "分值", "知识点", "解析"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATE_OPTION_COUNT = 6
 TEMPLATE_HEADERS = [
     TYPE_COLUMN,

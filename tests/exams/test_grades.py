@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from courses.models import EnrolmentStatus
-from exams.grades import (
+from exams.class_grades import (
     ExamSource,
     GradeError,
     class_grade,

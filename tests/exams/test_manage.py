@@ -9,7 +9,10 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from exams import formats, manage, services
+from exams import formats
+from exams.attempts import services as attempts
+from exams.banks.services import update_question
+from exams.errors import ManageError
 from exams.models import (
     Answer,
     Attempt,
@@ -21,7 +24,17 @@ from exams.models import (
     QuestionBank,
     ReviewPolicy,
 )
+from exams.papers.services import (
+    add_fixed_questions,
+    copy_paper,
+    new_paper,
+    paper_total,
+    update_items,
+)
 from exams.questions import QuestionData, QuestionType, to_json
+from exams.results.services import exam_results
+from exams.results.statistics import Response, distribution, group_size, item_statistics
+from exams.schedule.services import ExamValues, save_exam
 from partyschool.accounts.models import Role
 from partyschool.extensions import BEIJING, utcnow
 from tests.factories import (
@@ -134,12 +147,12 @@ def trainee(session, klass, name=None):
 def take(session, exam, enrolment, responses: dict) -> Attempt:
     """Start, answer (by question type) and submit an attempt."""
     now = utcnow()
-    attempt = services.start(session, exam, enrolment, now)
+    attempt = attempts.start(session, exam, enrolment, now)
     for item in attempt.items:
         kind = item["data"]["type"]
         if kind in responses:
-            services.save(session, attempt, item["question_id"], responses[kind], now)
-    services.submit(session, attempt, now)
+            attempts.save(session, attempt, item["question_id"], responses[kind], now)
+    attempts.submit(session, attempt, now)
     session.flush()
     return attempt
 
@@ -337,11 +350,11 @@ def test_an_attempt_in_progress_gets_the_corrected_key(session, teacher, klass):
     bank = make_bank(session, teacher.party_school, questions=(wrong_key,))
     exam = make_exam(session, klass, make_paper(session, teacher.party_school, bank.questions))
     enrolment = trainee(session, klass)
-    attempt = services.start(session, exam, enrolment, utcnow())
-    services.save(session, attempt, bank.questions[0].id, 0, utcnow())
-    update = manage.update_question(session, bank.questions[0], SINGLE)
+    attempt = attempts.start(session, exam, enrolment, utcnow())
+    attempts.save(session, attempt, bank.questions[0].id, 0, utcnow())
+    update = update_question(session, bank.questions[0], SINGLE)
     assert update.key_changed and update.regraded == 0
-    services.submit(session, attempt, utcnow())
+    attempts.submit(session, attempt, utcnow())
     assert attempt.score == D(25)
 
 
@@ -350,11 +363,11 @@ def test_a_used_question_keeps_its_type_and_number_of_options(session, teacher, 
     exam = make_exam(session, klass, make_paper(session, teacher.party_school, bank.questions))
     take(session, exam, trainee(session, klass), {"single": 0})
     fewer = QuestionData(**{**SINGLE.__dict__, "options": SINGLE.options[:3]})
-    with pytest.raises(manage.ManageError, match="不能增减选项"):
-        manage.update_question(session, bank.questions[0], fewer)
+    with pytest.raises(ManageError, match="不能增减选项"):
+        update_question(session, bank.questions[0], fewer)
     # A reworded stem is no key change: a new revision, nobody regraded.
     reworded = QuestionData(**{**SINGLE.__dict__, "stem": "党的根本组织原则是（ ）。"})
-    update = manage.update_question(session, bank.questions[0], reworded)
+    update = update_question(session, bank.questions[0], reworded)
     assert (update.changed, update.key_changed, update.regraded) == (True, False, 0)
     assert bank.questions[0].revision == 2
 
@@ -405,18 +418,18 @@ def test_a_drawing_rule_needs_enough_questions_in_the_bank(client, session, teac
     rule = rule | {"kind": "true_false", "count": "1", "points": "2.5"}
     client.post(f"/exam-admin/papers/{paper.id}/rules", data=rule)
     paper = reread(session).get(Paper, paper.id)
-    assert len(paper.items) == 2 and manage.paper_total(paper) == D("7.5")
+    assert len(paper.items) == 2 and paper_total(paper) == D("7.5")
 
 
 def test_a_paper_given_to_a_trainee_can_no_longer_change(session, teacher, klass):
     bank = make_bank(session, teacher.party_school)
     paper = make_paper(session, teacher.party_school, bank.questions[:2])
     take(session, make_exam(session, klass, paper), trainee(session, klass), {})
-    with pytest.raises(manage.ManageError, match="复制为新试卷"):
-        manage.update_items(session, paper, {}, {0})
-    copy = manage.copy_paper(session, paper, teacher)
+    with pytest.raises(ManageError, match="复制为新试卷"):
+        update_items(session, paper, {}, {0})
+    copy = copy_paper(session, paper, teacher)
     assert copy.party_school_id == paper.party_school_id
-    manage.update_items(session, copy, {}, {0})
+    update_items(session, copy, {}, {0})
     assert len(copy.items) == 1 and len(paper.items) == 2
 
 
@@ -462,15 +475,15 @@ def test_turning_on_partial_credit_regrades_submitted_attempts(session, teacher,
     exam = make_exam(session, klass, paper, pass_mark=D(18))
     attempt = take(session, exam, trainee(session, klass), {"multiple": [0, 1]})
     assert attempt.score == 0
-    values = manage.ExamValues(
+    values = ExamValues(
         **{
             name: getattr(exam, name)
-            for name in manage.ExamValues.__dataclass_fields__
+            for name in ExamValues.__dataclass_fields__
             if name != "multiple_partial_credit"
         },
         multiple_partial_credit=True,
     )
-    _, regraded = manage.save_exam(session, klass, exam, values)
+    _, regraded = save_exam(session, klass, exam, values)
     assert regraded == 1 and attempt.score == D(20)  # two of three right
 
 
@@ -522,14 +535,14 @@ def test_item_statistics_on_a_hand_computed_example():
         (10, 0, None),
     ]
     responses = [
-        manage.Response(
+        Response(
             D(total),
             {1: (D(q1), D(4))} | ({2: (D(q2), D(2))} if q2 is not None else {}),
         )
         for total, q1, q2 in table
     ]
-    assert manage.group_size(8) == 2  # 27% of 8 is 2.16
-    q1, q2 = manage.item_statistics(responses, [1, 2])
+    assert group_size(8) == 2  # 27% of 8 is 2.16
+    q1, q2 = item_statistics(responses, [1, 2])
     # q1: mean 16/8 = 2 of 4; upper (95, 90) scored 4/4 and 4/4, lower (20, 10) 0 and 0.
     assert (q1.answered, q1.mean, q1.difficulty, q1.discrimination) == (8, D(2), 0.5, 1.0)
     # q2: 9 points over 7 examinees of 2; upper 2/2 and 0/2 → 0.5, lower only (20): 2/2 → 1.
@@ -537,14 +550,14 @@ def test_item_statistics_on_a_hand_computed_example():
     assert q2.difficulty == pytest.approx(9 / 14)
     assert q2.discrimination == pytest.approx(-0.5)
 
-    bands = manage.distribution(D(t) for t, _, _ in table)
+    bands = distribution(D(t) for t, _, _ in table)
     assert [b.count for b in bands] == [0, 1, 1, 0, 1, 1, 1, 1, 0, 2]
     assert bands[-1].label == "90–100" and bands[0].label == "0–9"
-    assert manage.distribution([D(100)])[-1].count == 1
+    assert distribution([D(100)])[-1].count == 1
 
 
 def test_group_sizes_follow_the_27_percent_rule():
-    assert [manage.group_size(n) for n in (0, 1, 2, 3, 4, 10, 100)] == [0, 0, 1, 1, 1, 3, 27]
+    assert [group_size(n) for n in (0, 1, 2, 3, 4, 10, 100)] == [0, 0, 1, 1, 1, 3, 27]
 
 
 def test_the_results_page_shows_best_scores_distribution_and_item_statistics(
@@ -563,7 +576,7 @@ def test_the_results_page_shows_best_scores_distribution_and_item_statistics(
     trainee(session, klass, name="缺考者")
     session.commit()
 
-    results = manage.exam_results(session, exam)
+    results = exam_results(session, exam)
     assert [b.count for b in results.bands] == [1, 0, 0, 0, 0, 1, 0, 0, 0, 1]
     stats = {info.type: stat for info, stat in results.items}
     # single: 25, 25, 0 of 25 → 0.67; the upper (100) got it, the lower (0) did not.
@@ -672,7 +685,7 @@ def test_school_level_banks_serve_every_branch_read_only(client, session, teache
     assert client.get(f"/exam-admin/questions/{library.questions[0].id}/edit").status_code == 403
     assert client.get(f"/exam-admin/banks/{library.id}/import").status_code == 403
     # …but its questions may go into the branch's own papers.
-    paper = manage.new_paper(
+    paper = new_paper(
         session,
         teacher.party_school,
         title="卷",
@@ -680,7 +693,7 @@ def test_school_level_banks_serve_every_branch_read_only(client, session, teache
         shuffle_questions=True,
         shuffle_options=True,
     )
-    manage.add_fixed_questions(session, paper, [(library.questions[0].id, "10")])
+    add_fixed_questions(session, paper, [(library.questions[0].id, "10")])
     assert paper.items == [{"question_id": library.questions[0].id, "points": "10"}]
     # A school-level paper is usable and copied into the branch, never edited in place.
     school_paper = make_paper(session, school_level(session), library.questions[:2])
@@ -696,7 +709,7 @@ def test_school_admins_copy_a_branch_paper_within_its_branch(session, teacher):
     admin = make_user(session, Role.SCHOOL_ADMIN, school_level(session))
     bank = make_bank(session, teacher.party_school)
     paper = make_paper(session, teacher.party_school, bank.questions)
-    assert manage.copy_paper(session, paper, admin).party_school_id == teacher.party_school_id
+    assert copy_paper(session, paper, admin).party_school_id == teacher.party_school_id
 
 
 def test_organizers_and_trainees_are_kept_out(client, session, school):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from courses.models import EnrolmentStatus
-from exams import services
+from exams.attempts import services
 from exams.models import (
     Answer,
     Attempt,
@@ -177,7 +177,7 @@ def test_a_save_one_second_after_the_deadline_is_refused(client, session, exam, 
     state = start(client, exam)
     question_id = state["questions"][0]["question_id"]
     deadline = session.scalar(select(Attempt.deadline_at))
-    import exams.api as exams_api
+    import exams.attempts.api as exams_api
 
     monkeypatch.setattr(exams_api, "utcnow", lambda: deadline - timedelta(seconds=1))
     ok = api(
@@ -273,7 +273,7 @@ def test_key_after_the_window_closes(client, session, exam, monkeypatch):
     client.login("stu")
     state = start(client, exam)
     api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit")
-    import exams.api as exams_api
+    import exams.attempts.api as exams_api
 
     monkeypatch.setattr(exams_api, "utcnow", lambda: exam.closes_at + timedelta(minutes=1))
     body = client.get(f"/api/v1/attempts/{state['attempt_id']}").get_json()

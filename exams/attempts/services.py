@@ -29,7 +29,7 @@ from exams.models import (
 )
 from exams.question_grading import GradingPolicy
 from exams.question_types import grade, public_fields
-from exams.questions import QuestionType, from_json, permute
+from exams.questions import QuestionData, QuestionType, from_json, permute
 
 # The browser's clock is not trusted, but a save sent in the last second before the deadline
 # may arrive a moment after it; this is the only slack, and it is smaller than any limit.
@@ -143,6 +143,12 @@ def draw(session: Session, paper: Paper, seed: str) -> list[dict]:
     return items
 
 
+def question_as_asked(item: dict) -> QuestionData:
+    """An attempt item's question in the trainee's option order, in which responses are stored."""
+    question, _ = permute(from_json(item["data"]), item["order"])
+    return question
+
+
 def start(session: Session, exam: Exam, enrolment: Enrolment, now: datetime) -> Attempt:
     """Resume the trainee's open attempt, or start a new one; parallel starts make one."""
     # Starts of one trainee queue on their enrolment row (PostgreSQL; SQLite's write
@@ -230,7 +236,7 @@ def grade_attempt(session: Session, attempt: Attempt) -> None:
     total, is_final = Decimal(0), True
     for item in attempt.items:
         answer = answers.get(item["question_id"])
-        question, _ = permute(from_json(item["data"]), item["order"])
+        question = question_as_asked(item)
         response = answer.response if answer else None
         if answer is not None and answer.is_final and answer.graded_by_id is not None:
             score = answer.score  # an instructor's grade stands until regraded by one
@@ -295,7 +301,7 @@ def public_items(attempt: Attempt) -> list[PublicQuestion]:
     """The attempt's questions without answers or explanations, options in the trainee's order."""
     shown = []
     for item in attempt.items:
-        question, _ = permute(from_json(item["data"]), item["order"])
+        question = question_as_asked(item)
         shown.append(
             PublicQuestion(
                 question_id=item["question_id"], points=item["points"], **public_fields(question)

@@ -9,9 +9,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from courses.models import Enrolment, EnrolmentStatus
-from exams import services
+from exams.attempts import services
 from exams.models import Attempt, AttemptStatus, Exam, ReviewPolicy
-from exams.questions import from_json, permute, to_json
+from exams.questions import to_json
 from partyschool.access import allow, signed_in
 from partyschool.accounts.models import Role
 from partyschool.api.spec import ApiError, operation
@@ -132,7 +132,7 @@ def result_for(attempt: Attempt, now: datetime) -> ResultOut | None:
     )
     if services.may_see_answers(attempt, now):
         result.key = {
-            str(item["question_id"]): to_json(permute(from_json(item["data"]), item["order"])[0])
+            str(item["question_id"]): to_json(services.question_as_asked(item))
             for item in attempt.items
         }
     return result

@@ -5,17 +5,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from courses.models import Enrolment, EnrolmentStatus
-from exams import services
+from exams.attempts import services
 from exams.models import Exam
 from partyschool.access import allow
 from partyschool.accounts.models import Role
 from partyschool.candidates.models import Candidate
 from partyschool.extensions import db, utcnow
-from partyschool.web.views import add_nav
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
-
-add_nav("我的考试", "exams.mine", Role.ACTIVIST)
 
 
 def _own_exams():
