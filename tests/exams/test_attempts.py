@@ -10,27 +10,27 @@ from sqlalchemy import func, select
 
 from courses.models import EnrolmentStatus
 from exams.attempts import services
+from exams.attempts.api import result_for
 from exams.models import (
     Answer,
     Attempt,
     AttemptStatus,
-    Exam,
     ExamKind,
-    Paper,
-    PaperMode,
     Question,
-    QuestionBank,
     ReviewPolicy,
 )
-from exams.questions import QuestionData, QuestionType, to_json
+from exams.questions import QuestionData, QuestionType
 from partyschool.accounts.models import Role
 from partyschool.extensions import utcnow
 from tests.factories import (
+    make_bank,
     make_branch_school,
     make_candidate,
     make_class,
     make_course,
     make_enrolment,
+    make_exam,
+    make_paper,
     make_user,
     reread,
 )
@@ -63,29 +63,18 @@ def exam(session):
     user = make_user(session, Role.ACTIVIST, school, username="stu")
     training_class = make_class(session, make_course(session, school), requires_study_hours=False)
     enrolment = make_enrolment(session, training_class, make_candidate(session, school, user=user))
-    bank = QuestionBank(party_school=school, name="党章题库")
-    for data in QUESTIONS:
-        bank.questions.append(Question(kind=data.type, category="党章", data=to_json(data)))
-    session.add(bank)
-    session.flush()
-    paper = Paper(
-        party_school_id=school.id,
-        title="结业考试",
-        mode=PaperMode.FIXED,
-        items=[{"question_id": q.id, "points": 20} for q in bank.questions],
+    bank = make_bank(session, school, QUESTIONS)
+    paper = make_paper(
+        session, school, bank.questions, points=20, shuffle_questions=True, shuffle_options=True
     )
-    now = utcnow()
-    exam = Exam(
-        training_class=training_class,
-        paper=paper,
+    exam = make_exam(
+        session,
+        training_class,
+        paper,
         title="第一期结业考试",
-        opens_at=now - timedelta(minutes=5),
-        closes_at=now + timedelta(hours=2),
-        time_limit_minutes=60,
-        pass_mark=Decimal(60),
+        opens_at=utcnow() - timedelta(minutes=5),
         review_policy=ReviewPolicy.ANSWERS_AFTER_CLOSE,
     )
-    session.add(exam)
     session.commit()
     exam.enrolment = enrolment
     return exam
@@ -172,22 +161,31 @@ def test_double_submit_gives_one_graded_attempt(client, session, exam):
     assert attempt.status is AttemptStatus.SUBMITTED and attempt.submitted_at is not None
 
 
-def test_a_save_one_second_after_the_deadline_is_refused(client, session, exam, monkeypatch):
+def test_a_save_one_second_after_the_deadline_is_refused(client, session, exam):
     client.login("stu")
     state = start(client, exam)
     question_id = state["questions"][0]["question_id"]
-    deadline = session.scalar(select(Attempt.deadline_at))
-    import exams.attempts.api as exams_api
+    attempt = reread(session).get(Attempt, state["attempt_id"])
+    deadline = attempt.deadline_at
+    services.save(session, attempt, question_id, 0, deadline - timedelta(seconds=1))
+    with pytest.raises(services.ExamError, match="超过") as late:
+        services.save(session, attempt, question_id, 1, deadline + timedelta(seconds=1))
+    assert late.value.code == "deadline_passed"
+    session.commit()
+    reread(session)
+    answer = session.scalar(select(Answer).where(Answer.question_id == question_id))
+    assert answer.response == 0
+    attempt = session.scalar(select(Attempt))
+    assert attempt.status is AttemptStatus.SUBMITTED  # finalized at its deadline
+    assert attempt.submitted_at == deadline
 
-    monkeypatch.setattr(exams_api, "utcnow", lambda: deadline - timedelta(seconds=1))
-    ok = api(
-        client,
-        "PUT",
-        f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}",
-        {"response": 0},
-    )
-    assert ok.status_code == 200
-    monkeypatch.setattr(exams_api, "utcnow", lambda: deadline + timedelta(seconds=1))
+
+def test_the_page_is_told_when_a_save_came_too_late(client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    question_id = state["questions"][0]["question_id"]
+    session.get(Attempt, state["attempt_id"]).deadline_at = utcnow() - timedelta(seconds=1)
+    session.commit()
     late = api(
         client,
         "PUT",
@@ -195,12 +193,7 @@ def test_a_save_one_second_after_the_deadline_is_refused(client, session, exam, 
         {"response": 1},
     )
     assert late.status_code == 409 and "超过" in late.get_json()["message"]
-    reread(session)
-    answer = session.scalar(select(Answer).where(Answer.question_id == question_id))
-    assert answer.response == 0
-    attempt = session.scalar(select(Attempt))
-    assert attempt.status is AttemptStatus.SUBMITTED  # finalized at its deadline
-    assert attempt.submitted_at == deadline
+    assert reread(session).get(Attempt, state["attempt_id"]).status is AttemptStatus.SUBMITTED
 
 
 def test_parallel_starts_create_one_attempt(app, session, exam):
@@ -269,15 +262,14 @@ def test_review_policy_nothing_hides_the_score(client, session, exam):
     assert result["result"]["score"] is None
 
 
-def test_key_after_the_window_closes(client, session, exam, monkeypatch):
+def test_key_after_the_window_closes(client, session, exam):
     client.login("stu")
     state = start(client, exam)
     api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit")
-    import exams.attempts.api as exams_api
-
-    monkeypatch.setattr(exams_api, "utcnow", lambda: exam.closes_at + timedelta(minutes=1))
-    body = client.get(f"/api/v1/attempts/{state['attempt_id']}").get_json()
-    assert body["result"]["key"]
+    attempt = reread(session).get(Attempt, state["attempt_id"])
+    assert result_for(attempt, exam.closes_at - timedelta(minutes=1)).key is None
+    key = result_for(attempt, exam.closes_at + timedelta(minutes=1)).key
+    assert set(key) == {str(q["question_id"]) for q in state["questions"]}
 
 
 def test_who_may_sit(client, session, exam):
@@ -300,17 +292,16 @@ def test_makeup_only_after_a_failed_formal_exam(client, session, exam):
     client.login("stu")
     state = start(client, exam)
     api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit")  # 0 points: failed
-    makeup = Exam(
-        training_class=exam.training_class,
-        paper=exam.paper,
+    makeup = make_exam(
+        session,
+        exam.training_class,
+        exam.paper,
         title="补考",
         kind=ExamKind.MAKEUP,
         opens_at=exam.opens_at,
         closes_at=exam.closes_at,
         time_limit_minutes=30,
-        pass_mark=Decimal(60),
     )
-    session.add(makeup)
     session.commit()
     assert api(client, "POST", f"/api/v1/exams/{makeup.id}/attempts").status_code == 200
 

@@ -1,11 +1,10 @@
 """The class grade: weighted components, the makeup (补考) rule, the batch, entering scores."""
 
 from contextlib import contextmanager
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 
 from courses.models import EnrolmentStatus
 from exams.class_grades import (
@@ -17,9 +16,15 @@ from exams.class_grades import (
     outcome,
     record_scores,
 )
-from exams.models import Attempt, AttemptStatus, Exam, ExamKind, Paper, PaperMode
-from partyschool.extensions import utcnow
-from tests.factories import make_branch_school, make_class, make_course, make_enrolment
+from exams.models import AttemptStatus, ExamKind
+from tests.factories import (
+    make_attempt,
+    make_branch_school,
+    make_class,
+    make_course,
+    make_enrolment,
+    make_exam,
+)
 
 D = Decimal
 
@@ -30,52 +35,11 @@ def klass(session):
     return make_class(session, make_course(session, school))
 
 
-def make_exam(session, training_class, kind=ExamKind.FORMAL, pass_mark=60) -> Exam:
-    paper = Paper(
-        party_school_id=training_class.party_school_id,
-        title="试卷",
-        mode=PaperMode.FIXED,
-        items=[],
-    )
-    now = utcnow()
-    exam = Exam(
-        training_class=training_class,
-        paper=paper,
-        title="补考" if kind is ExamKind.MAKEUP else "结业考试",
-        kind=kind,
-        opens_at=now - timedelta(days=1),
-        closes_at=now + timedelta(days=1),
-        time_limit_minutes=60,
-        pass_mark=D(pass_mark),
-    )
-    session.add(exam)
-    session.flush()
-    return exam
-
-
-def sat(session, exam, enrolment, score, max_score=100, number=None, **overrides) -> Attempt:
+def sat(session, exam, enrolment, score, max_score=100, **overrides):
     """A submitted attempt with this score."""
-    now = utcnow()
-    earlier = session.scalar(
-        select(func.count(Attempt.id)).where(
-            Attempt.exam_id == exam.id, Attempt.enrolment_id == enrolment.id
-        )
+    return make_attempt(
+        session, exam, enrolment, score=D(score), max_score=D(max_score), **overrides
     )
-    values = {
-        "number": number or 1 + earlier,
-        "seed": "s",
-        "items": [],
-        "deadline_at": now,
-        "submitted_at": now,
-        "status": AttemptStatus.SUBMITTED,
-        "score": D(score),
-        "max_score": D(max_score),
-        "is_fully_graded": True,
-    }
-    attempt = Attempt(exam=exam, enrolment=enrolment, **(values | overrides))
-    session.add(attempt)
-    session.flush()
-    return attempt
 
 
 def scored(session, klass, usual=None, practice=None):
@@ -152,7 +116,7 @@ def test_a_high_total_with_a_low_class_pass_mark_still_needs_the_weights(klass):
 
 def test_class_grade_takes_the_best_formal_attempt_and_the_makeup_rule(session, klass):
     formal = make_exam(session, klass)
-    makeup = make_exam(session, klass, ExamKind.MAKEUP)
+    makeup = make_exam(session, klass, kind=ExamKind.MAKEUP)
     enrolment = scored(session, klass, usual=80, practice=90)
     sat(session, formal, enrolment, 30, number=1)
     sat(session, formal, enrolment, 45, number=2)
@@ -213,7 +177,7 @@ def trainees(session, klass, exams, n):
 
 
 def test_class_grades_match_class_grade_in_a_constant_number_of_queries(session, klass):
-    formal, makeup = make_exam(session, klass), make_exam(session, klass, ExamKind.MAKEUP)
+    formal, makeup = make_exam(session, klass), make_exam(session, klass, kind=ExamKind.MAKEUP)
     few = trainees(session, klass, [formal, makeup], 2)
     make_enrolment(session, klass, status=EnrolmentStatus.PENDING)  # not admitted: not graded
     session.commit()
