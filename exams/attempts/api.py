@@ -1,5 +1,6 @@
 """The exam-taking API the exam page itself uses: start or resume, save, submit."""
 
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -112,8 +113,15 @@ def _own_attempt(attempt_id: int) -> Attempt:
     return attempt
 
 
-def _refused(error: services.ExamError):
-    return ApiError(error.status, error.code, str(error))
+@contextmanager
+def _refusals():
+    """A refused exam action as the API's error reply; an overdue attempt finalized on the
+    way stays finalized."""
+    try:
+        yield
+    except services.ExamError as error:
+        db.session.commit()
+        raise ApiError(error.status, error.code, str(error)) from None
 
 
 def result_for(attempt: Attempt, now: datetime) -> ResultOut | None:
@@ -146,7 +154,7 @@ def attempt_state(attempt: Attempt, now: datetime) -> AttemptOut:
         status=attempt.status,
         server_now=now,
         deadline_at=attempt.deadline_at,
-        questions=[QuestionOut(**vars(q)) for q in services.public_items(attempt)],
+        questions=[QuestionOut(**q) for q in services.public_items(attempt)],
         answers={str(a.question_id): a.response for a in attempt.answers if a.response is not None},
         result=result_for(attempt, now),
     )
@@ -197,11 +205,8 @@ def start(exam_id: int):
     if exam is None:
         raise ApiError(404, "not_found", "找不到该考试")
     now = utcnow()
-    try:
+    with _refusals():
         attempt = services.start(db.session, exam, _enrolment(exam), now)
-    except services.ExamError as error:
-        db.session.commit()  # an overdue attempt finalized on the way stays finalized
-        raise _refused(error) from None
     state = attempt_state(attempt, now)
     db.session.commit()
     return state
@@ -229,11 +234,8 @@ def save(attempt_id: int, question_id: int, data: AnswerIn):
     """Save an answer; refused after the server's deadline."""
     attempt = _own_attempt(attempt_id)
     now = utcnow()
-    try:
+    with _refusals():
         answer = services.save(db.session, attempt, question_id, data.response, now)
-    except services.ExamError as error:
-        db.session.commit()
-        raise _refused(error) from None
     saved = SavedOut(question_id=question_id, saved_at=answer.saved_at)
     db.session.commit()  # after building the reply: reading the row again would cost a query
     return saved

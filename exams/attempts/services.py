@@ -6,9 +6,9 @@ Functions take the session first and only flush; the request commits once.
 
 import random
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -285,29 +285,16 @@ def regrade(session: Session, question: Question) -> int:
     return affected
 
 
-@dataclass(frozen=True)
-class PublicQuestion:
-    """A question as the trainee sees it during an attempt: never the key."""
-
-    question_id: int
-    type: str
-    stem: str
-    options: list[str]
-    blanks: int
-    points: str
-
-
-def public_items(attempt: Attempt) -> list[PublicQuestion]:
+def public_items(attempt: Attempt) -> list[dict[str, Any]]:
     """The attempt's questions without answers or explanations, options in the trainee's order."""
-    shown = []
-    for item in attempt.items:
-        question = question_as_asked(item)
-        shown.append(
-            PublicQuestion(
-                question_id=item["question_id"], points=item["points"], **public_fields(question)
-            )
-        )
-    return shown
+    return [
+        {
+            "question_id": item["question_id"],
+            "points": item["points"],
+            **public_fields(question_as_asked(item)),
+        }
+        for item in attempt.items
+    ]
 
 
 def may_see_answers(attempt: Attempt, now: datetime) -> bool:

@@ -6,6 +6,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from html.parser import HTMLParser
 from typing import Any
 
@@ -72,6 +73,17 @@ class Collector:
         else:
             self._seen[key] = label
         self.questions.append(question)
+
+    def read(self, position: int, label: str, reader: Callable[..., Any], *args: Any) -> None:
+        """Read one question with `reader(*args, warn)`: keep what it returns (None: skipped
+        with a warning), record its ValueError as the question's error."""
+        try:
+            question = reader(*args, partial(self.warning, position, label))
+        except ValueError as exc:
+            self.error(position, label, str(exc))
+            return
+        if question is not None:
+            self.add(position, label, question)
 
     def result(self) -> ParseResult:
         errors = self.errors

@@ -3,7 +3,6 @@
 import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from functools import partial
 
 from exams.formats.common import (
     MAX_QUESTIONS,
@@ -79,13 +78,7 @@ def parse_gift(text: str, max_questions: int = MAX_QUESTIONS) -> ParseResult:
             return too_many("gift", max_questions)
         label = f"第 {number} 题（第 {lines[0][0]} 行）"
         block = "\n".join(line for _, line in lines).strip()
-        try:
-            question = _gift_question(block, category, partial(collector.warning, number, label))
-        except ValueError as exc:
-            collector.error(number, label, str(exc))
-            continue
-        if question is not None:
-            collector.add(number, label, question)
+        collector.read(number, label, _gift_question, block, category)
     return collector.result()
 
 

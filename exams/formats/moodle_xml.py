@@ -4,7 +4,6 @@ import re
 import xml.etree.ElementTree as ET  # noqa: S405 - only builds XML; parsing goes through defusedxml
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
-from functools import partial
 from typing import Any
 
 import defusedxml.ElementTree as SafeET
@@ -75,13 +74,7 @@ def parse_moodle_xml(data: bytes, max_questions: int = MAX_QUESTIONS) -> ParseRe
             )
             collector.warning(number, label, message)
             continue
-        try:
-            question = reader(element, category, partial(collector.warning, number, label))
-        except ValueError as exc:
-            collector.error(number, label, str(exc))
-            continue
-        if question is not None:
-            collector.add(number, label, question)
+        collector.read(number, label, reader, element, category)
     return collector.result()
 
 

@@ -103,8 +103,7 @@ def update_paper_items(paper_id: int):
     try:
         services.update_items(db.session, found, parse_points(request.form, "points-"), remove)
     except ManageError as error:
-        db.session.rollback()
-        flash("；".join(error.problems), "error")
+        _refused(error)
     else:
         db.session.commit()
         flash("已保存试卷题目", "info")
@@ -127,8 +126,7 @@ def pick_questions(paper_id: int):
                 db.session, found, [(qid, points.get(qid, "")) for qid in ids]
             )
         except ManageError as error:
-            db.session.rollback()
-            flash("；".join(error.problems), "error")
+            _refused(error)
         else:
             db.session.commit()
             flash(f"已添加 {added} 道题", "info")
@@ -176,8 +174,7 @@ def add_rule(paper_id: int):
             points=form.points.data,
         )
     except ManageError as error:
-        db.session.rollback()
-        flash("；".join(error.problems), "error")
+        _refused(error)
     else:
         db.session.commit()
         flash("已添加抽题规则", "info")
@@ -193,3 +190,8 @@ def copy_paper(paper_id: int):
     db.session.commit()
     flash("已复制试卷", "info")
     return redirect(url_for("exam_papers.paper", paper_id=copy.id))
+
+
+def _refused(error: ManageError) -> None:
+    db.session.rollback()
+    flash("；".join(error.problems), "error")

@@ -30,18 +30,20 @@ def results(exam_id: int):
 @allow(*TEACHING_STAFF)
 def results_xlsx(exam_id: int):
     """The trainees' results as an .xlsx download."""
-    exam = load_exam(exam_id)
-    content = services.results_xlsx(services.exam_results(db.session, exam))
-    return download(content, XLSX_MIMETYPE, f"{exam.title}成绩.xlsx")
+    return _sheet(exam_id, services.results_xlsx, "成绩")
 
 
 @bp.get("/exams/<int:exam_id>/items.xlsx")
 @allow(*TEACHING_STAFF)
 def items_xlsx(exam_id: int):
     """The item statistics as an .xlsx download."""
+    return _sheet(exam_id, services.items_xlsx, "试题分析")
+
+
+def _sheet(exam_id: int, write, what: str):
     exam = load_exam(exam_id)
-    content = services.items_xlsx(services.exam_results(db.session, exam))
-    return download(content, XLSX_MIMETYPE, f"{exam.title}试题分析.xlsx")
+    content = write(services.exam_results(db.session, exam))
+    return download(content, XLSX_MIMETYPE, f"{exam.title}{what}.xlsx")
 
 
 @bp.get("/attempts/<int:attempt_id>")

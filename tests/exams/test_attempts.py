@@ -95,6 +95,12 @@ def api(client, method, path, body=None):
     )
 
 
+def put_answer(client, state, question_id, body):
+    """PUT an answer of the attempt, as the exam page does."""
+    path = f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}"
+    return api(client, "PUT", path, body)
+
+
 def by_type(state):
     return {q["type"]: q for q in state["questions"]}
 
@@ -136,12 +142,7 @@ def test_save_submit_and_score(client, session, exam):
     client.login("stu")
     state = start(client, exam)
     for question_id, response in correct_responses(state).items():
-        saved = api(
-            client,
-            "PUT",
-            f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}",
-            {"response": response},
-        )
+        saved = put_answer(client, state, question_id, {"response": response})
         assert saved.status_code == 200
     result = api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit").get_json()
     assert result["status"] == "submitted"
@@ -186,12 +187,7 @@ def test_the_page_is_told_when_a_save_came_too_late(client, session, exam):
     question_id = state["questions"][0]["question_id"]
     session.get(Attempt, state["attempt_id"]).deadline_at = utcnow() - timedelta(seconds=1)
     session.commit()
-    late = api(
-        client,
-        "PUT",
-        f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}",
-        {"response": 1},
-    )
+    late = put_answer(client, state, question_id, {"response": 1})
     assert late.status_code == 409 and "超过" in late.get_json()["message"]
     assert reread(session).get(Attempt, state["attempt_id"]).status is AttemptStatus.SUBMITTED
 
@@ -222,12 +218,7 @@ def test_abandoned_attempt_is_finalized_by_the_command(app, client, session, exa
     client.login("stu")
     state = start(client, exam)
     question_id = by_type(state)["true_false"]["question_id"]
-    api(
-        client,
-        "PUT",
-        f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}",
-        {"response": True},
-    )
+    put_answer(client, state, question_id, {"response": True})
     attempt = session.get(Attempt, state["attempt_id"])
     attempt.deadline_at = utcnow() - timedelta(minutes=1)
     session.commit()
@@ -241,12 +232,7 @@ def test_reload_restores_saved_answers(client, exam):
     client.login("stu")
     state = start(client, exam)
     question_id = by_type(state)["fill"]["question_id"]
-    api(
-        client,
-        "PUT",
-        f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}",
-        {"response": ["共产主义"]},
-    )
+    put_answer(client, state, question_id, {"response": ["共产主义"]})
     again = start(client, exam)
     assert again["attempt_id"] == state["attempt_id"]
     assert again["answers"][str(question_id)] == ["共产主义"]
@@ -310,12 +296,7 @@ def test_regrade_after_a_key_is_corrected(client, session, exam):
     client.login("stu")
     state = start(client, exam)
     question_id = by_type(state)["true_false"]["question_id"]
-    api(
-        client,
-        "PUT",
-        f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}",
-        {"response": False},
-    )
+    put_answer(client, state, question_id, {"response": False})
     api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit")
     question = reread(session).get(Question, question_id)
     question.data = {**question.data, "answer": False}
