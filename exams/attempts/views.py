@@ -38,7 +38,7 @@ def mine():
         )
         for exam, enrolment in _own_exams()
     ]
-    return render_template("exams/mine.html", rows=rows, now=now)
+    return render_template("exams/attempts/mine.html", rows=rows, now=now)
 
 
 @bp.get("/<int:exam_id>/take")
@@ -48,4 +48,4 @@ def take(exam_id: int):
     exam = next((e for e, _ in _own_exams() if e.id == exam_id), None)
     if exam is None:
         abort(404)
-    return render_template("exams/take.html", exam=exam)
+    return render_template("exams/attempts/take.html", exam=exam)

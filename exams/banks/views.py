@@ -39,7 +39,7 @@ def index():
         )
     ).all()
     return render_template(
-        "exams/manage/index.html",
+        "exams/banks/index.html",
         banks=services.visible_banks(db.session, current_user),
         papers=visible_papers(db.session, current_user),
         classes=classes,
@@ -59,7 +59,7 @@ def new_bank():
         db.session.commit()
         flash(f"已创建题库“{bank.name}”", "info")
         return redirect(url_for("exam_banks.bank", bank_id=bank.id))
-    return render_template("exams/manage/bank_form.html", form=form)
+    return render_template("exams/banks/bank_form.html", form=form)
 
 
 @bp.get("/banks/<int:bank_id>")
@@ -80,7 +80,7 @@ def bank(bank_id: int):
         include_retired=request.args.get("retired") == "1",
     )
     return render_template(
-        "exams/manage/bank.html",
+        "exams/banks/bank.html",
         bank=found,
         questions=questions,
         categories=services.bank_categories(db.session, found),
@@ -103,7 +103,7 @@ def _question_type(value: str | None) -> QuestionType:
 
 def _render_question_form(form, bank, question, problems, usage=0):
     return render_template(
-        "exams/manage/question_form.html",
+        "exams/banks/question_form.html",
         form=form,
         bank=bank,
         question=question,
@@ -207,7 +207,7 @@ def import_questions(bank_id: int):
                 flash(f"提示：{warning.message}", "info")
             return redirect(url_for("exam_banks.bank", bank_id=found.id))
     return render_template(
-        "exams/manage/import.html",
+        "exams/banks/import.html",
         bank=found,
         form=form,
         refused=refused,

@@ -22,7 +22,7 @@ def grading(exam_id: int):
     """The essay grading queue of an exam: answers waiting first, then those graded."""
     exam = load_exam(exam_id)
     pending, graded = services.grading_queue(db.session, exam)
-    return render_template("exams/manage/grading.html", exam=exam, pending=pending, graded=graded)
+    return render_template("exams/marking/grading.html", exam=exam, pending=pending, graded=graded)
 
 
 @bp.route("/answers/<int:answer_id>/grade", methods=["GET", "POST"])
@@ -52,4 +52,4 @@ def grade_answer(answer_id: int):
                     url_for("exam_marking.grade_answer", answer_id=pending[0].answer.id)
                 )
             return redirect(url_for("exam_marking.grading", exam_id=attempt.exam_id))
-    return render_template("exams/manage/grade.html", item=item, form=form, exam=attempt.exam)
+    return render_template("exams/marking/grade.html", item=item, form=form, exam=attempt.exam)

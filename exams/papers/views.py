@@ -40,7 +40,7 @@ def new_paper():
             "info",
         )
         return redirect(url_for("exam_papers.paper", paper_id=paper.id))
-    return render_template("exams/manage/paper_form.html", form=form, paper=None)
+    return render_template("exams/papers/paper_form.html", form=form, paper=None)
 
 
 @bp.route("/papers/<int:paper_id>/edit", methods=["GET", "POST"])
@@ -65,7 +65,7 @@ def edit_paper(paper_id: int):
             db.session.commit()
             flash("已保存试卷", "info")
             return redirect(url_for("exam_papers.paper", paper_id=paper.id))
-    return render_template("exams/manage/paper_form.html", form=form, paper=paper)
+    return render_template("exams/papers/paper_form.html", form=form, paper=paper)
 
 
 def _rule_form(paper: Paper) -> RuleForm:
@@ -82,7 +82,7 @@ def paper(paper_id: int):
     found = load_paper(paper_id)
     school = services.paper_school(db.session, found)
     return render_template(
-        "exams/manage/paper.html",
+        "exams/papers/paper.html",
         paper=found,
         school=school,
         items=services.fixed_items(db.session, found) if found.mode is PaperMode.FIXED else [],
@@ -143,7 +143,7 @@ def pick_questions(paper_id: int):
         else []
     )
     return render_template(
-        "exams/manage/pick.html",
+        "exams/papers/pick.html",
         paper=found,
         banks=banks,
         bank=chosen,

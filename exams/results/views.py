@@ -22,7 +22,7 @@ def results(exam_id: int):
     """Each trainee's best score, the distribution, and item difficulty and discrimination."""
     exam = load_exam(exam_id)
     return render_template(
-        "exams/manage/results.html", exam=exam, results=services.exam_results(db.session, exam)
+        "exams/results/results.html", exam=exam, results=services.exam_results(db.session, exam)
     )
 
 
@@ -52,7 +52,7 @@ def attempt(attempt_id: int):
     """One attempt question by question: the key, the response, the score."""
     found = load_attempt(attempt_id)
     return render_template(
-        "exams/manage/attempt.html",
+        "exams/results/attempt.html",
         attempt=found,
         exam=found.exam,
         items=services.attempt_review(found),
@@ -79,7 +79,7 @@ def class_scores(class_id: int):
                 flash(f"已保存 {changed} 名学员的成绩", "info")
                 return redirect(url_for("exam_results.class_scores", class_id=class_id))
     return render_template(
-        "exams/manage/scores.html",
+        "exams/results/scores.html",
         training_class=training_class,
         enrolments=enrolments,
         grades=class_grades.class_grades(db.session, training_class),

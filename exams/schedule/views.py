@@ -29,7 +29,7 @@ def class_exams(class_id: int):
     exams = services.class_exams(db.session, training_class)
     pending = pending_counts(db.session, exams)
     return render_template(
-        "exams/manage/class_exams.html",
+        "exams/schedule/class_exams.html",
         training_class=training_class,
         exams=exams,
         pending=pending,
@@ -82,7 +82,7 @@ def _save_exam(training_class: TrainingClass, exam: Exam | None):
             )
             return redirect(url_for("exam_schedule.class_exams", class_id=saved.class_id))
     return render_template(
-        "exams/manage/exam_form.html",
+        "exams/schedule/exam_form.html",
         form=form,
         training_class=training_class,
         exam=exam,
