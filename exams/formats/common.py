@@ -55,9 +55,11 @@ class Collector:
         self._seen: dict[tuple[Any, ...], str] = {}
 
     def error(self, position: int, label: str, message: str) -> None:
+        """Record a problem that stops the import."""
         self.errors.append(ImportProblem(position, f"{label}：{message}" if label else message))
 
     def warning(self, position: int, label: str, message: str) -> None:
+        """Record something worth telling that does not stop the import."""
         self.warnings.append(ImportProblem(position, f"{label}：{message}"))
 
     def add(self, position: int, label: str, question: QuestionData) -> None:
@@ -86,6 +88,7 @@ class Collector:
             self.add(position, label, question)
 
     def result(self) -> ParseResult:
+        """Every question, or every problem (at most MAX_REPORTED_ERRORS listed)."""
         errors = self.errors
         if not errors and not self.questions:
             errors = [ImportProblem(0, "文件中没有可导入的题目")]
@@ -131,6 +134,7 @@ def decode_text(data: bytes) -> str:
 
 
 def nfkc(text: str) -> str:
+    """Text as compared: NFKC-normalized (full-width letters as ASCII) and stripped."""
     return unicodedata.normalize("NFKC", text).strip()
 
 
@@ -210,6 +214,8 @@ def category_path(category: str) -> str:
 
 
 def formatted_text(raw: str, text_format: str, warn: Callable[[str], None]) -> str:
+    """A text field of a question file as plain text, whatever its format (HTML: tags removed,
+    with a warning when images or media are lost)."""
     if text_format in ("plain_text", "markdown", "plain") or (
         text_format in ("moodle_auto_format", "moodle") and "<" not in raw
     ):
@@ -227,5 +233,6 @@ def fraction_text(value: Decimal) -> str:
 
 
 def question_name(number: int, question: QuestionData) -> str:
+    """The name an export gives a question: its number and the start of its stem."""
     first_line = " ".join(question.stem.split())
     return f"{number:04d} {first_line[:30]}"
