@@ -12,5 +12,5 @@ from partyschool.web.views import add_nav
 
 BLUEPRINTS = (views.bp, api.bp, banks.bp, papers.bp, schedule.bp, marking.bp, results.bp)
 
-add_nav("考试管理", "exam_banks.index", *TEACHING_STAFF)
+add_nav("考试管理", "exam_schedule.index", *TEACHING_STAFF)
 add_nav("我的考试", "exams.mine", Role.ACTIVIST)

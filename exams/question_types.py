@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from exams.banks.forms import (
+from exams.question_forms import (
     EssayForm,
     FillForm,
     MultipleForm,

@@ -6,9 +6,8 @@ import io
 from flask import abort, send_file
 
 from courses.models import TrainingClass
-from exams.banks.services import EXPORT_FORMATS, question_data
+from exams.formats import EXPORT_FORMATS
 from exams.models import Answer, Attempt, Exam, Paper, Question, QuestionBank
-from exams.papers.services import paper_question_count, paper_school, paper_total
 from exams.question_types import key_text, response_text
 from exams.questions import QuestionType, option_letter
 from partyschool.access import get_scoped
@@ -21,9 +20,6 @@ def template_helpers() -> dict:
         "QuestionType": QuestionType,
         "key_text": key_text,
         "response_text": response_text,
-        "paper_total": paper_total,
-        "paper_question_count": paper_question_count,
-        "question_data": question_data,
         "option_letter": option_letter,
         "EXPORT_FORMATS": EXPORT_FORMATS,
     }
@@ -43,8 +39,7 @@ def load_question(question_id: int, *, edit: bool = False) -> Question:
 
 def load_paper(paper_id: int, *, edit: bool = False) -> Paper:
     """The paper; shared like banks."""
-    school = lambda paper: paper_school(db.session, paper)  # noqa: E731
-    return get_scoped(Paper, paper_id, school, shared=True, editable=edit)
+    return get_scoped(Paper, paper_id, lambda paper: paper.party_school, shared=True, editable=edit)
 
 
 def load_class(class_id: int) -> TrainingClass:

@@ -16,11 +16,9 @@ from exams import formats
 from exams.attempts.services import regrade
 from exams.errors import ManageError
 from exams.formats.common import ImportProblem
-from exams.formats.gift import export_gift
-from exams.formats.moodle_xml import export_moodle_xml
-from exams.formats.xlsx import XLSX_MIMETYPE, export_xlsx, template_xlsx
+from exams.formats.xlsx import template_xlsx
 from exams.models import Answer, Attempt, AttemptStatus, Question, QuestionBank
-from exams.questions import QuestionData, from_json, to_json, validate
+from exams.questions import QuestionData, to_json, validate
 from partyschool.access import school_scope, shared_with
 from partyschool.accounts.models import User
 from partyschool.organization.models import PartySchool
@@ -102,11 +100,6 @@ def bank_questions(
     return [q for q in found if not text or text in (q.data.get("stem") or "")]
 
 
-def question_data(question: Question) -> QuestionData:
-    """The question's content as plain data."""
-    return from_json(question.data)
-
-
 def _store(question: Question, data: QuestionData) -> None:
     question.kind = str(data.type)
     question.category = data.category.strip()
@@ -158,7 +151,7 @@ def update_question(session: Session, question: Question, data: QuestionData) ->
     """Save a corrected question. When attempts were given it, its revision goes up; when its
     key changed, attempts still in progress get the corrected key and submitted ones are
     regraded with it (an instructor's grade of an essay stands)."""
-    old = question_data(question)
+    old = question.content
     data = _clean(data)
     if data.type != old.type:
         raise ManageError("不能修改题型；请停用此题并新建一道题")
@@ -222,27 +215,12 @@ def import_questions(
     return ImportReport(parsed.format, added, list(parsed.warnings))
 
 
-EXPORT_FORMATS = {
-    "xlsx": ("Excel 模板格式（.xlsx）", XLSX_MIMETYPE, "xlsx"),
-    "gift": ("GIFT（.txt）", "text/plain; charset=utf-8", "gift.txt"),
-    "moodle": ("Moodle XML（.xml）", "application/xml", "xml"),
-}
-
-
 def export_bank(session: Session, bank: QuestionBank, fmt: str) -> tuple[bytes, str, str]:
     """The bank's questions in use as a file: (content, MIME type, file name)."""
-    if fmt not in EXPORT_FORMATS:
+    if fmt not in formats.EXPORT_FORMATS:
         raise ManageError("不支持的导出格式")
-    questions = [question_data(q) for q in bank_questions(session, bank)]
-    exporter = {
-        "xlsx": export_xlsx,
-        "gift": export_gift,
-        "moodle": export_moodle_xml,
-    }[fmt]
-    content = exporter(questions)
-    if isinstance(content, str):
-        content = content.encode("utf-8")
-    _, mimetype, suffix = EXPORT_FORMATS[fmt]
+    content = formats.export([q.content for q in bank_questions(session, bank)], fmt)
+    _, mimetype, suffix = formats.EXPORT_FORMATS[fmt]
     return content, mimetype, f"{bank.name}.{suffix}"
 
 

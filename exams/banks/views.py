@@ -3,20 +3,17 @@ and exports."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from courses.models import TrainingClass
+from exams import formats
 from exams.banks import services
 from exams.banks.forms import BankForm, ImportForm
 from exams.errors import ManageError
 from exams.formats.common import MAX_TEXT_BYTES
 from exams.formats.xlsx import TEMPLATE_HEADERS, XLSX_MIMETYPE
-from exams.papers.services import visible_papers
 from exams.question_types import type_of
 from exams.questions import QuestionType
-from exams.schedule.services import exam_counts
 from exams.staff import download, load_bank, load_question, template_helpers
-from partyschool.access import allow, can_see_school, scope_to_user
+from partyschool.access import allow, can_see_school
 from partyschool.accounts.models import TEACHING_STAFF
 from partyschool.extensions import db
 from partyschool.spreadsheets import MAX_UPLOAD_BYTES
@@ -26,27 +23,6 @@ bp.context_processor(template_helpers)
 
 
 UPLOAD_LIMIT = max(MAX_TEXT_BYTES, MAX_UPLOAD_BYTES) + 1
-
-
-@bp.get("/")
-@allow(*TEACHING_STAFF)
-def index():
-    """Question banks, papers, and the classes whose exams the user manages."""
-    classes = db.session.scalars(
-        scope_to_user(
-            select(TrainingClass).order_by(TrainingClass.starts_on.desc(), TrainingClass.id),
-            TrainingClass.party_school_id,
-        )
-    ).all()
-    return render_template(
-        "exams/banks/index.html",
-        banks=services.visible_banks(db.session, current_user),
-        papers=visible_papers(db.session, current_user),
-        classes=classes,
-        exam_counts=exam_counts(db.session, classes),
-        bank_form=BankForm(),
-        can_edit=lambda school: can_see_school(current_user, school.id),
-    )
 
 
 @bp.route("/banks/new", methods=["GET", "POST"])
@@ -149,7 +125,7 @@ def new_question(bank_id: int):
 def edit_question(question_id: int):
     """Correct a question; a corrected key regrades the attempts that were given it."""
     question = load_question(question_id, edit=True)
-    data = services.question_data(question)
+    data = question.content
     form = type_of(data.type).form()
     if not form.is_submitted():
         form.load(data)
@@ -221,7 +197,7 @@ def export_bank(bank_id: int):
     """Download a bank's questions in use (?format=xlsx|gift|moodle)."""
     found = load_bank(bank_id)
     fmt = request.args.get("format", "xlsx")
-    if fmt not in services.EXPORT_FORMATS:
+    if fmt not in formats.EXPORT_FORMATS:
         abort(404)
     return download(*services.export_bank(db.session, found, fmt))
 

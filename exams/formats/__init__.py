@@ -16,7 +16,7 @@ fill-ins as Cloze, whose blanks come back as "____". Pure functions: no Flask, n
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import PurePath
 
 from exams.formats.aiken import ANSWER_LINE, OPTION_LINE, parse_aiken
@@ -28,9 +28,17 @@ from exams.formats.common import (
     decode_text,
     file_error,
 )
-from exams.formats.gift import parse_gift
-from exams.formats.moodle_xml import parse_moodle_xml
-from exams.formats.xlsx import parse_table
+from exams.formats.gift import export_gift, parse_gift
+from exams.formats.moodle_xml import export_moodle_xml, parse_moodle_xml
+from exams.formats.xlsx import XLSX_MIMETYPE, export_xlsx, parse_table
+from exams.questions import QuestionData
+
+# Format name: (label, MIME type, file name suffix).
+EXPORT_FORMATS = {
+    "xlsx": ("Excel 模板格式（.xlsx）", XLSX_MIMETYPE, "xlsx"),
+    "gift": ("GIFT（.txt）", "text/plain; charset=utf-8", "gift.txt"),
+    "moodle": ("Moodle XML（.xml）", "application/xml", "xml"),
+}
 
 
 def parse(data: bytes, filename: str, *, max_questions: int = MAX_QUESTIONS) -> ParseResult:
@@ -82,3 +90,10 @@ def _detect_text_format(text: str) -> Callable[[str, int], ParseResult] | None:
     ):
         return parse_aiken
     return None
+
+
+def export(questions: Iterable[QuestionData], fmt: str) -> bytes:
+    """The questions as a file of one of `EXPORT_FORMATS`."""
+    exporter = {"xlsx": export_xlsx, "gift": export_gift, "moodle": export_moodle_xml}[fmt]
+    content = exporter(questions)
+    return content.encode("utf-8") if isinstance(content, str) else content

@@ -8,7 +8,6 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from exams.banks.services import question_data
 from exams.errors import ManageError
 from exams.models import Attempt, Exam, Paper, PaperMode, Question, QuestionBank
 from exams.questions import QuestionData, QuestionType, as_points
@@ -27,7 +26,7 @@ def usable_by(source_school: PartySchool, target_school_id: int) -> bool:
 
 @dataclass(frozen=True)
 class PaperRow:
-    """A paper with its party school (papers name their school by id only)."""
+    """A paper with its party school, as the lists show it."""
 
     paper: Paper
     school: PartySchool
@@ -47,25 +46,6 @@ def visible_papers(session: Session, user: User) -> list[PaperRow]:
 def usable_papers(session: Session, school_id: int) -> list[PaperRow]:
     """Papers an exam of a class of this school may use: its own and the school level's."""
     return _paper_rows(session, school_id)
-
-
-def paper_school(session: Session, paper: Paper) -> PartySchool:
-    """The party school a paper belongs to."""
-    return session.get(PartySchool, paper.party_school_id)
-
-
-def paper_total(paper: Paper) -> Decimal:
-    """The paper's full marks."""
-    if paper.mode is PaperMode.FIXED:
-        return sum((as_points(i["points"]) for i in paper.items), Decimal(0))
-    return sum((as_points(i["points"]) * i["count"] for i in paper.items), Decimal(0))
-
-
-def paper_question_count(paper: Paper) -> int:
-    """How many questions each trainee gets."""
-    if paper.mode is PaperMode.FIXED:
-        return len(paper.items)
-    return sum(i["count"] for i in paper.items)
 
 
 def paper_in_use(session: Session, paper: Paper) -> bool:
@@ -244,7 +224,7 @@ class FixedItem:
     @property
     def data(self) -> QuestionData | None:
         """The question's content."""
-        return question_data(self.question) if self.question else None
+        return self.question.content if self.question else None
 
 
 def fixed_items(session: Session, paper: Paper) -> list[FixedItem]:
@@ -304,7 +284,7 @@ def copy_paper(session: Session, paper: Paper, user: User) -> Paper:
     """A copy of a paper to change without touching exams already taken: in the paper's own
     school when the user may edit it there, else in the user's school. (A copy never moves a
     branch's questions up to the school level, where every branch would see them.)"""
-    own = paper_school(session, paper)
+    own = paper.party_school
     school = own if can_see_school(user, own.id) else user.party_school
     copy = Paper(
         party_school_id=school.id,

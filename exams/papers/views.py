@@ -80,7 +80,7 @@ def _rule_form(paper: Paper) -> RuleForm:
 def paper(paper_id: int):
     """A paper: its questions or drawing rules, total points, and what would stop an exam."""
     found = load_paper(paper_id)
-    school = services.paper_school(db.session, found)
+    school = found.party_school
     return render_template(
         "exams/papers/paper.html",
         paper=found,

@@ -13,7 +13,9 @@ from courses.models import TrainingClass
 from exams.attempts.services import grade_attempt
 from exams.errors import ManageError
 from exams.models import Attempt, AttemptStatus, Exam, ExamKind, Paper, ReviewPolicy
-from exams.papers.services import paper_problems, paper_school, paper_total, usable_by
+from exams.papers.services import paper_problems, usable_by
+from partyschool.access import scope_to_user
+from partyschool.accounts.models import User
 
 MAX_TIME_LIMIT = 600
 MAX_ATTEMPTS = 10
@@ -29,6 +31,12 @@ def class_exams(session: Session, training_class: TrainingClass) -> list[Exam]:
             .order_by(Exam.kind, Exam.opens_at, Exam.id)
         )
     )
+
+
+def managed_classes(session: Session, user: User) -> list[TrainingClass]:
+    """The classes whose exams the user manages, the latest first."""
+    stmt = select(TrainingClass).order_by(TrainingClass.starts_on.desc(), TrainingClass.id)
+    return list(session.scalars(scope_to_user(stmt, TrainingClass.party_school_id, user)))
 
 
 def exam_counts(session: Session, classes: Sequence[TrainingClass]) -> dict[int, int]:
@@ -64,7 +72,7 @@ def save_exam(
     (turning partial credit on or off regrades what was submitted)."""
     problems = []
     paper = session.get(Paper, values.paper_id)
-    if paper is None or not usable_by(paper_school(session, paper), training_class.party_school_id):
+    if paper is None or not usable_by(paper.party_school, training_class.party_school_id):
         problems.append("请选择本分党校或校党校的试卷")
     elif exam is None or exam.paper_id != paper.id:
         problems += paper_problems(session, paper)
@@ -80,7 +88,7 @@ def save_exam(
     if not 1 <= values.max_attempts <= MAX_ATTEMPTS:
         problems.append(f"考试次数应在 1 到 {MAX_ATTEMPTS} 次之间")
     if paper is not None:
-        total = paper_total(paper)
+        total = paper.total_points
         if not Decimal(0) < values.pass_mark <= total:
             problems.append(f"及格分应大于 0 且不超过试卷总分 {total}")
     if problems:

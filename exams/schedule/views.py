@@ -3,22 +3,41 @@
 from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from courses.models import TrainingClass
+from exams.banks.forms import BankForm
+from exams.banks.services import visible_banks
 from exams.errors import ManageError
 from exams.marking.services import pending_counts
 from exams.models import Exam
-from exams.papers.services import paper_total, usable_papers
+from exams.papers.services import usable_papers, visible_papers
 from exams.schedule import services
 from exams.schedule.forms import ExamForm
 from exams.staff import load_class, load_exam, template_helpers
-from partyschool.access import allow
+from partyschool.access import allow, can_see_school
 from partyschool.accounts.models import TEACHING_STAFF
 from partyschool.extensions import BEIJING, db
 
 bp = Blueprint("exam_schedule", __name__, url_prefix="/exam-admin")
 bp.context_processor(template_helpers)
+
+
+@bp.get("/")
+@allow(*TEACHING_STAFF)
+def index():
+    """The overview: question banks, papers, and the classes whose exams the user manages."""
+    classes = services.managed_classes(db.session, current_user)
+    return render_template(
+        "exams/schedule/index.html",
+        banks=visible_banks(db.session, current_user),
+        papers=visible_papers(db.session, current_user),
+        classes=classes,
+        exam_counts=services.exam_counts(db.session, classes),
+        bank_form=BankForm(),
+        can_edit=lambda school: can_see_school(current_user, school.id),
+    )
 
 
 @bp.get("/classes/<int:class_id>/exams")
@@ -40,7 +59,7 @@ def _exam_form(training_class: TrainingClass, exam: Exam | None) -> ExamForm:
     form = ExamForm(obj=exam)
     rows = usable_papers(db.session, training_class.party_school_id)
     form.paper_id.choices = [
-        SelectChoice(r.paper.id, f"{r.paper.title}（{r.school.name}，满分 {paper_total(r.paper)}）")
+        SelectChoice(r.paper.id, f"{r.paper.title}（{r.school.name}，满分 {r.paper.total_points}）")
         for r in rows
     ]
     if exam is not None and not form.is_submitted():

@@ -9,7 +9,6 @@ from exams.models import (
 )
 from exams.papers.services import (
     copy_paper,
-    paper_total,
     update_items,
 )
 from tests.exams.samples import ALL, MULTIPLE, SINGLE, TRUE_FALSE, D, page, take, trainee
@@ -64,7 +63,7 @@ def test_a_drawing_rule_needs_enough_questions_in_the_bank(client, session, teac
     rule = rule | {"kind": "true_false", "count": "1", "points": "2.5"}
     client.post(f"/exam-admin/papers/{paper.id}/rules", data=rule)
     paper = reread(session).get(Paper, paper.id)
-    assert len(paper.items) == 2 and paper_total(paper) == D("7.5")
+    assert len(paper.items) == 2 and paper.total_points == D("7.5")
 
 
 def test_a_paper_given_to_a_trainee_can_no_longer_change(session, teacher, klass):
