@@ -3,7 +3,7 @@
 import click
 from flask.cli import with_appcontext
 
-from exams import services
+from exams.attempts import services
 from partyschool.extensions import db, utcnow
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from courses.models import Enrolment, TrainingClass
+from exams.questions import QuestionData, as_points, from_json
 from partyschool.extensions import db, enum_column, utcnow
 from partyschool.organization.models import PartySchool
 
@@ -47,6 +48,11 @@ class Question(db.Model):
 
     bank: Mapped[QuestionBank] = relationship(back_populates="questions")
 
+    @property
+    def content(self) -> QuestionData:
+        """The question's content as plain data."""
+        return from_json(self.data)
+
 
 class PaperMode(StrEnum):
     """A fixed list of questions, or questions drawn by rules for each trainee."""
@@ -70,6 +76,22 @@ class Paper(db.Model):
     shuffle_questions: Mapped[bool] = mapped_column(default=True)
     shuffle_options: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    party_school: Mapped[PartySchool] = relationship()
+
+    @property
+    def total_points(self) -> Decimal:
+        """The paper's full marks."""
+        if self.mode is PaperMode.FIXED:
+            return sum((as_points(i["points"]) for i in self.items), Decimal(0))
+        return sum((as_points(i["points"]) * i["count"] for i in self.items), Decimal(0))
+
+    @property
+    def question_count(self) -> int:
+        """How many questions each trainee gets."""
+        if self.mode is PaperMode.FIXED:
+            return len(self.items)
+        return sum(i["count"] for i in self.items)
 
 
 class ReviewPolicy(StrEnum):

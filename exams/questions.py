@@ -1,4 +1,4 @@
-"""Questions as plain data: types, validation, JSON form and per-trainee option shuffling.
+"""Questions as plain data: types, validation, JSON form and a trainee's option order.
 
 A question's answer key is typed by its question type:
 
@@ -13,7 +13,6 @@ A question's answer key is typed by its question type:
 Pure data and functions: no Flask, no database. The database stores `to_json(question)`.
 """
 
-import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -82,6 +81,11 @@ class QuestionData:
     category: str = ""
     points: Decimal = Decimal(1)
     explanation: str = ""
+
+
+def as_points(value: Any) -> Decimal:
+    """Points as stored in JSON (a string or a number), as an exact Decimal."""
+    return Decimal(str(value))
 
 
 def option_letter(index: int) -> str:
@@ -265,19 +269,6 @@ def to_json(question: QuestionData) -> dict[str, Any]:
     }
 
 
-def to_public_json(question: QuestionData) -> dict[str, Any]:
-    """What a trainee may see while answering: never the key, the explanation or the category."""
-    data: dict[str, Any] = {
-        "type": str(question.type),
-        "stem": question.stem,
-        "options": list(question.options),
-        "points": str(question.points),
-    }
-    if question.type is QuestionType.FILL:
-        data["blanks"] = expected_blanks(question.stem)
-    return data
-
-
 def from_json(data: Any) -> QuestionData:
     """A question from `to_json` output; ValueError when the shape is wrong (not validated)."""
     if not isinstance(data, dict):
@@ -337,19 +328,13 @@ def _index(value: Any) -> int:
     return value
 
 
-def shuffled_order(size: int, rng: random.Random) -> tuple[int, ...]:
-    """A random display order of `size` options; seed `rng` per trainee to reproduce it."""
-    order = list(range(size))
-    rng.shuffle(order)
-    return tuple(order)
-
-
 def permute(question: QuestionData, order: Sequence[int]) -> tuple[QuestionData, tuple[int, ...]]:
     """The question with its options shown in `order`, and the display→original index map.
 
     `order[i]` is the original index of the option displayed at position i; the key is mapped
     along, so grading the permuted question with displayed indices equals grading the original
-    with `unpermute_response`. Questions without options come back unchanged with ().
+    with the response mapped through `order`. Questions without options come back unchanged
+    with ().
     """
     if not question.type.has_options:
         return question, ()
@@ -366,41 +351,3 @@ def permute(question: QuestionData, order: Sequence[int]) -> tuple[QuestionData,
         answer = tuple(sorted(to_display[i] for i in question.answer))  # type: ignore[union-attr]
     options = tuple(question.options[i] for i in to_original)
     return replace(question, options=options, answer=answer), to_original
-
-
-def unpermute_response(
-    question_type: QuestionType, response: Any, to_original: Sequence[int]
-) -> Any:
-    """A trainee's response in displayed indices, mapped to original ones for storage.
-
-    Choice responses that are not well-formed (not ints, out of range, repeated) become None,
-    which every grader scores 0, as it would have scored the malformed response itself.
-    Other question types come back unchanged.
-    """
-    return _map_response(question_type, response, tuple(to_original))
-
-
-def permute_response(question_type: QuestionType, response: Any, to_original: Sequence[int]) -> Any:
-    """A stored response in original indices, mapped back to displayed ones (e.g. on reload)."""
-    to_display = [0] * len(to_original)
-    for display, original in enumerate(to_original):
-        to_display[original] = display
-    return _map_response(question_type, response, tuple(to_display))
-
-
-def _map_response(question_type: QuestionType, response: Any, mapping: tuple[int, ...]) -> Any:
-    if question_type is QuestionType.SINGLE:
-        return mapping[response] if _in_range(response, len(mapping)) else None
-    if question_type is QuestionType.MULTIPLE:
-        if not isinstance(response, list | tuple):
-            return None
-        if not all(_in_range(i, len(mapping)) for i in response):
-            return None
-        if len(set(response)) != len(response):
-            return None
-        return sorted(mapping[i] for i in response)
-    return response
-
-
-def _in_range(value: Any, size: int) -> bool:
-    return is_index(value) and 0 <= value < size

@@ -158,3 +158,95 @@ def make_enrolment(session: Session, training_class, candidate=None, **overrides
     session.add(enrolment)
     session.flush()
     return enrolment
+
+
+def make_bank(session: Session, school: PartySchool | None = None, questions=(), **overrides):
+    """A question bank of a party school holding these questions (`QuestionData`)."""
+    from exams.models import Question, QuestionBank
+    from exams.questions import to_json
+
+    values = {"name": f"题库{next(_counter)}"}
+    bank = QuestionBank(party_school=school or make_branch_school(session), **(values | overrides))
+    for data in questions:
+        bank.questions.append(Question(kind=data.type, category=data.category, data=to_json(data)))
+    session.add(bank)
+    session.flush()
+    return bank
+
+
+def make_paper(session: Session, school: PartySchool | None = None, questions=(), **overrides):
+    """A fixed paper of these questions (`Question` rows), 25 points each, shown unshuffled."""
+    from exams.models import Paper, PaperMode
+
+    points = overrides.pop("points", 25)
+    values = {
+        "title": "结业试卷",
+        "mode": PaperMode.FIXED,
+        "items": [{"question_id": q.id, "points": str(points)} for q in questions],
+        "shuffle_questions": False,
+        "shuffle_options": False,
+    }
+    school = school or make_branch_school(session)
+    paper = Paper(party_school_id=school.id, **(values | overrides))
+    session.add(paper)
+    session.flush()
+    return paper
+
+
+def make_exam(session: Session, training_class=None, paper=None, *, now=None, **overrides):
+    """An exam of a class, open from an hour before `now` (default: the clock) for three hours,
+    60 minutes long, pass mark 60; an empty paper of the class's school unless one is given."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from exams.models import Exam, ReviewPolicy
+    from partyschool.extensions import utcnow
+
+    training_class = training_class or make_class(session)
+    paper = paper or make_paper(session, training_class.party_school)
+    now = now or utcnow()
+    values = {
+        "title": "结业考试",
+        "opens_at": now - timedelta(hours=1),
+        "closes_at": now + timedelta(hours=2),
+        "time_limit_minutes": 60,
+        "pass_mark": Decimal(60),
+        "review_policy": ReviewPolicy.SCORE,
+    }
+    exam = Exam(training_class=training_class, paper=paper, **(values | overrides))
+    session.add(exam)
+    session.flush()
+    return exam
+
+
+def make_attempt(session: Session, exam, enrolment=None, **overrides):
+    """A submitted, fully graded attempt (the trainee's next), scoring 0 of 100 unless told."""
+    from decimal import Decimal
+
+    from sqlalchemy import func
+
+    from exams.models import Attempt, AttemptStatus
+    from partyschool.extensions import utcnow
+
+    enrolment = enrolment or make_enrolment(session, exam.training_class)
+    earlier = session.scalar(
+        select(func.count(Attempt.id)).where(
+            Attempt.exam_id == exam.id, Attempt.enrolment_id == enrolment.id
+        )
+    )
+    now = utcnow()
+    values = {
+        "number": earlier + 1,
+        "seed": "seed",
+        "items": [],
+        "deadline_at": now,
+        "submitted_at": now,
+        "status": AttemptStatus.SUBMITTED,
+        "score": Decimal(0),
+        "max_score": Decimal(100),
+        "is_fully_graded": True,
+    }
+    attempt = Attempt(exam=exam, enrolment=enrolment, **(values | overrides))
+    session.add(attempt)
+    session.flush()
+    return attempt

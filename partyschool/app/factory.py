@@ -9,10 +9,8 @@ from courses import views as courses_views
 from courses.authoring import views as authoring_views
 from courses.reports import views as report_views
 from courses.study import views as study_views
-from exams import api as exams_api
 from exams import cli as exams_cli
-from exams import manage_views
-from exams import views as exams_views
+from exams.blueprints import BLUEPRINTS as EXAM_BLUEPRINTS
 from partyschool import access, config
 from partyschool.accounts import cli as accounts_cli
 from partyschool.accounts import views as accounts_views
@@ -53,9 +51,7 @@ BLUEPRINTS = (
     verify_views.bp,
     certificates_views.bp,
     certificates_api.bp,
-    exams_views.bp,
-    exams_api.bp,
-    manage_views.bp,
+    *EXAM_BLUEPRINTS,
 )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload, undefer
 from courses.models import Enrolment, EnrolmentStatus, TrainingClass
 from courses.reports.services import report_passed, reports_passed
 from courses.study.services import class_hours, class_hours_for_class
-from exams.grades import class_grade, class_grades
+from exams.class_grades import class_grade, class_grades
 from partyschool.accounts.models import User
 from partyschool.audit import set_reason
 from partyschool.candidates import services as candidates

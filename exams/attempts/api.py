@@ -1,0 +1,254 @@
+"""The exam-taking API the exam page itself uses: start or resume, save, submit."""
+
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint
+from flask_login import current_user
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from courses.models import Enrolment, EnrolmentStatus
+from exams.attempts import services
+from exams.models import Attempt, AttemptStatus, Exam, ReviewPolicy
+from exams.questions import to_json
+from partyschool.access import allow, signed_in
+from partyschool.accounts.models import Role
+from partyschool.api.spec import ApiError, operation
+from partyschool.candidates.models import Candidate
+from partyschool.extensions import db, utcnow
+
+bp = Blueprint("exams_api", __name__, url_prefix="/api/v1")
+
+
+class ExamOut(BaseModel):
+    """An exam the caller may take."""
+
+    id: int
+    title: str
+    class_title: str
+    kind: str
+    opens_at: datetime
+    closes_at: datetime
+    time_limit_minutes: int
+    max_attempts: int
+    pass_mark: float
+    problems: list[str]
+
+
+class ExamList(BaseModel):
+    """Exams open to the caller."""
+
+    items: list[ExamOut]
+
+
+class QuestionOut(BaseModel):
+    """A question during an attempt: never the key."""
+
+    question_id: int
+    type: str
+    stem: str
+    options: list[str]
+    blanks: int
+    points: str
+
+
+class ResultOut(BaseModel):
+    """What the review policy lets the trainee see after submitting."""
+
+    score: float | None = None
+    max_score: float | None = None
+    passed: bool | None = None
+    is_fully_graded: bool | None = None
+    key: dict[str, Any] | None = None
+
+
+class AttemptOut(BaseModel):
+    """An attempt's state: questions, saved answers, the server's deadline, the result."""
+
+    attempt_id: int
+    exam_id: int
+    status: str
+    server_now: datetime
+    deadline_at: datetime
+    questions: list[QuestionOut]
+    answers: dict[str, Any]
+    result: ResultOut | None = None
+
+
+class AnswerIn(BaseModel):
+    """One answer: an option index, a list of indices, true/false, blanks, or text."""
+
+    response: Any = None
+
+
+class SavedOut(BaseModel):
+    """Confirmation that the server holds the answer."""
+
+    question_id: int
+    saved_at: datetime
+
+
+def _enrolment(exam: Exam) -> Enrolment:
+    enrolment = db.session.scalar(
+        select(Enrolment)
+        .join(Candidate)
+        .where(Enrolment.class_id == exam.class_id, Candidate.user_id == current_user.id)
+    )
+    if enrolment is None:
+        raise ApiError(404, "not_found", "找不到该考试")
+    return enrolment
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    attempt = db.session.scalar(
+        select(Attempt)
+        .join(Enrolment, Enrolment.id == Attempt.enrolment_id)
+        .join(Candidate, Candidate.id == Enrolment.candidate_id)
+        .where(Attempt.id == attempt_id, Candidate.user_id == current_user.id)
+    )
+    if attempt is None:
+        raise ApiError(404, "not_found", "找不到该答卷")
+    return attempt
+
+
+@contextmanager
+def _refusals():
+    """A refused exam action as the API's error reply; an overdue attempt finalized on the
+    way stays finalized."""
+    try:
+        yield
+    except services.ExamError as error:
+        db.session.commit()
+        raise ApiError(error.status, error.code, str(error)) from None
+
+
+def result_for(attempt: Attempt, now: datetime) -> ResultOut | None:
+    """The result as the review policy allows, or None before submission."""
+    if attempt.status is not AttemptStatus.SUBMITTED:
+        return None
+    policy = attempt.exam.review_policy
+    if policy is ReviewPolicy.NOTHING:
+        return ResultOut()
+    passed = attempt.score is not None and attempt.score >= attempt.exam.pass_mark
+    result = ResultOut(
+        score=float(attempt.score or 0),
+        max_score=float(attempt.max_score),
+        passed=passed if attempt.is_fully_graded else None,
+        is_fully_graded=attempt.is_fully_graded,
+    )
+    if services.may_see_answers(attempt, now):
+        result.key = {
+            str(item["question_id"]): to_json(services.question_as_asked(item))
+            for item in attempt.items
+        }
+    return result
+
+
+def attempt_state(attempt: Attempt, now: datetime) -> AttemptOut:
+    """Everything the exam page needs to (re)build itself."""
+    return AttemptOut(
+        attempt_id=attempt.id,
+        exam_id=attempt.exam_id,
+        status=attempt.status,
+        server_now=now,
+        deadline_at=attempt.deadline_at,
+        questions=[QuestionOut(**q) for q in services.public_items(attempt)],
+        answers={str(a.question_id): a.response for a in attempt.answers if a.response is not None},
+        result=result_for(attempt, now),
+    )
+
+
+@bp.get("/exams")
+@signed_in
+@operation("可参加的考试", response=ExamList, tag="exams")
+def exams():
+    """Exams of the caller's approved classes whose window is open now."""
+    now = utcnow()
+    rows = db.session.execute(
+        select(Exam, Enrolment)
+        .join(Enrolment, Enrolment.class_id == Exam.class_id)
+        .join(Candidate, Candidate.id == Enrolment.candidate_id)
+        .where(
+            Candidate.user_id == current_user.id,
+            Enrolment.status == EnrolmentStatus.APPROVED,
+            Exam.closes_at > now,
+        )
+        .order_by(Exam.opens_at)
+    ).all()
+    return ExamList(
+        items=[
+            ExamOut(
+                id=exam.id,
+                title=exam.title,
+                class_title=exam.training_class.title,
+                kind=exam.kind,
+                opens_at=exam.opens_at,
+                closes_at=exam.closes_at,
+                time_limit_minutes=exam.time_limit_minutes,
+                max_attempts=exam.max_attempts,
+                pass_mark=float(exam.pass_mark),
+                problems=services.problems(db.session, exam, enrolment, now),
+            )
+            for exam, enrolment in rows
+        ]
+    )
+
+
+@bp.post("/exams/<int:exam_id>/attempts")
+@allow(Role.ACTIVIST)
+@operation("开始或继续作答（题目不含答案，附服务器截止时间）", response=AttemptOut, tag="exams")
+def start(exam_id: int):
+    """Start an attempt, or resume the open one: questions without keys and the deadline."""
+    exam = db.session.get(Exam, exam_id)
+    if exam is None:
+        raise ApiError(404, "not_found", "找不到该考试")
+    now = utcnow()
+    with _refusals():
+        attempt = services.start(db.session, exam, _enrolment(exam), now)
+    state = attempt_state(attempt, now)
+    db.session.commit()
+    return state
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@allow(Role.ACTIVIST)
+@operation("答卷状态（用于刷新后恢复）", response=AttemptOut, tag="exams")
+def show(attempt_id: int):
+    """The attempt as the page needs it after a reload; finalizes it if its time is up."""
+    attempt = _own_attempt(attempt_id)
+    now = utcnow()
+    if attempt.status is AttemptStatus.IN_PROGRESS and now > attempt.deadline_at:
+        services.submit(db.session, attempt, now)
+        db.session.commit()
+    return attempt_state(attempt, now)
+
+
+@bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
+@allow(Role.ACTIVIST)
+@operation(
+    "保存一道题的答案（幂等；超过截止时间拒绝）", body=AnswerIn, response=SavedOut, tag="exams"
+)
+def save(attempt_id: int, question_id: int, data: AnswerIn):
+    """Save an answer; refused after the server's deadline."""
+    attempt = _own_attempt(attempt_id)
+    now = utcnow()
+    with _refusals():
+        answer = services.save(db.session, attempt, question_id, data.response, now)
+    saved = SavedOut(question_id=question_id, saved_at=answer.saved_at)
+    db.session.commit()  # after building the reply: reading the row again would cost a query
+    return saved
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@allow(Role.ACTIVIST)
+@operation("交卷（幂等），返回评阅策略允许的结果", response=AttemptOut, tag="exams")
+def submit(attempt_id: int):
+    """Submit the attempt once; later calls return the same result."""
+    attempt = _own_attempt(attempt_id)
+    now = utcnow()
+    services.submit(db.session, attempt, now)
+    state = attempt_state(attempt, now)
+    db.session.commit()
+    return state

@@ -1,0 +1,305 @@
+"""Taking exams: who may sit, the per-trainee draw, saving answers against the server's
+deadline, submitting once, finalizing abandoned attempts, grading and regrading.
+
+Functions take the session first and only flush; the request commits once.
+"""
+
+import random
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from courses.models import Enrolment, EnrolmentStatus
+from courses.study.services import class_hours
+from exams.models import (
+    Answer,
+    Attempt,
+    AttemptStatus,
+    Exam,
+    ExamKind,
+    Paper,
+    PaperMode,
+    Question,
+    ReviewPolicy,
+)
+from exams.question_grading import GradingPolicy
+from exams.question_types import grade, public_fields
+from exams.questions import QuestionData, QuestionType, from_json, permute
+
+# The browser's clock is not trusted, but a save sent in the last second before the deadline
+# may arrive a moment after it; this is the only slack, and it is smaller than any limit.
+NETWORK_GRACE = timedelta(seconds=0)
+
+
+class ExamError(ValueError):
+    """An exam action was refused; `status` is the HTTP status the API answers with."""
+
+    def __init__(self, message: str, status: int = 409, code: str = "refused"):
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+def policy(exam: Exam) -> GradingPolicy:
+    """How this exam grades questions."""
+    return GradingPolicy(multiple_partial_credit=exam.multiple_partial_credit)
+
+
+def attempts_of(session: Session, exam: Exam, enrolment: Enrolment) -> list[Attempt]:
+    """The trainee's attempts at this exam, oldest first."""
+    return list(
+        session.scalars(
+            select(Attempt)
+            .where(Attempt.exam_id == exam.id, Attempt.enrolment_id == enrolment.id)
+            .order_by(Attempt.number)
+        )
+    )
+
+
+def problems(session: Session, exam: Exam, enrolment: Enrolment, now: datetime) -> list[str]:
+    """Every reason the trainee may not start an attempt now (empty: they may)."""
+    found = []
+    if enrolment.class_id != exam.class_id or enrolment.status is not EnrolmentStatus.APPROVED:
+        found.append("您未被录取到本培训班")
+    if now < exam.opens_at:
+        found.append(f"考试尚未开始（{exam.opens_at:%Y-%m-%d %H:%M} 开始）")
+    if now >= exam.closes_at:
+        found.append("考试已结束")
+    if exam.training_class.requires_study_hours:
+        hours = class_hours(session, enrolment)
+        if not hours.is_complete:
+            found.append(f"学时未完成：已完成 {hours.total:.1f} / {hours.required} 学时")
+    done = [a for a in attempts_of(session, exam, enrolment) if a.status is AttemptStatus.SUBMITTED]
+    if len(done) >= exam.max_attempts:
+        found.append(f"已用完全部 {exam.max_attempts} 次考试机会")
+    if exam.kind is ExamKind.MAKEUP and formal_passed(session, exam, enrolment):
+        found.append("正式考试已合格，无需补考")
+    return found
+
+
+def formal_passed(session: Session, makeup: Exam, enrolment: Enrolment) -> bool:
+    """True when the trainee passed a formal exam of the same class."""
+    formal = session.scalars(
+        select(Attempt)
+        .join(Exam)
+        .where(
+            Exam.class_id == makeup.class_id,
+            Exam.kind == ExamKind.FORMAL,
+            Attempt.enrolment_id == enrolment.id,
+            Attempt.status == AttemptStatus.SUBMITTED,
+        )
+    )
+    return any(a.score is not None and a.score >= a.exam.pass_mark for a in formal)
+
+
+def draw(session: Session, paper: Paper, seed: str) -> list[dict]:
+    """The questions one trainee gets, reproducible from the seed: which, in what order, and
+    in what order their options appear."""
+    rng = random.Random(seed)
+    chosen: list[tuple[Question, Decimal]] = []
+    if paper.mode is PaperMode.FIXED:
+        questions = {
+            q.id: q
+            for q in session.scalars(
+                select(Question).where(Question.id.in_([i["question_id"] for i in paper.items]))
+            )
+        }
+        chosen = [(questions[i["question_id"]], Decimal(str(i["points"]))) for i in paper.items]
+    else:
+        for rule in paper.items:
+            stmt = select(Question).where(
+                Question.bank_id == rule["bank_id"],
+                Question.kind == rule["kind"],
+                Question.is_retired.is_(False),
+            )
+            if rule.get("category"):
+                stmt = stmt.where(Question.category == rule["category"])
+            pool = list(session.scalars(stmt.order_by(Question.id)))
+            if len(pool) < rule["count"]:
+                raise ExamError(f"题库中符合规则的题目不足 {rule['count']} 道", status=500)
+            picked = rng.sample(pool, rule["count"])
+            chosen += [(q, Decimal(str(rule["points"]))) for q in picked]
+    if paper.shuffle_questions:
+        rng.shuffle(chosen)
+    items = []
+    for question, points in chosen:
+        options = question.data.get("options") or []
+        order = list(range(len(options)))
+        if paper.shuffle_options and QuestionType(question.kind).has_options:
+            rng.shuffle(order)
+        items.append(
+            {
+                "question_id": question.id,
+                "revision": question.revision,
+                "points": str(points),
+                "order": order,
+                "data": question.data,
+            }
+        )
+    return items
+
+
+def question_as_asked(item: dict) -> QuestionData:
+    """An attempt item's question in the trainee's option order, in which responses are stored."""
+    question, _ = permute(from_json(item["data"]), item["order"])
+    return question
+
+
+def start(session: Session, exam: Exam, enrolment: Enrolment, now: datetime) -> Attempt:
+    """Resume the trainee's open attempt, or start a new one; parallel starts make one."""
+    # Starts of one trainee queue on their enrolment row (PostgreSQL; SQLite's write
+    # transactions are serialized already), so each sees the attempts the others made.
+    session.execute(select(Enrolment.id).where(Enrolment.id == enrolment.id).with_for_update())
+    current = open_attempt(session, exam, enrolment, now)
+    if current is not None:
+        return current
+    if found := problems(session, exam, enrolment, now):
+        raise ExamError("；".join(found), status=403, code="not_allowed")
+    number = len(attempts_of(session, exam, enrolment)) + 1
+    seed = secrets.token_hex(16)
+    items = draw(session, exam.paper, seed)
+    attempt = Attempt(
+        exam=exam,
+        enrolment=enrolment,
+        number=number,
+        seed=seed,
+        items=items,
+        started_at=now,
+        deadline_at=min(now + timedelta(minutes=exam.time_limit_minutes), exam.closes_at),
+        max_score=sum((Decimal(i["points"]) for i in items), Decimal(0)),
+    )
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+    except IntegrityError:
+        # Another request started the same attempt number first: that one is the attempt.
+        attempt = session.scalar(
+            select(Attempt).where(
+                Attempt.exam_id == exam.id,
+                Attempt.enrolment_id == enrolment.id,
+                Attempt.number == number,
+            )
+        )
+    return attempt
+
+
+def open_attempt(
+    session: Session, exam: Exam, enrolment: Enrolment, now: datetime
+) -> Attempt | None:
+    """The in-progress attempt, after finalizing it if its deadline has passed."""
+    for attempt in attempts_of(session, exam, enrolment):
+        if attempt.status is AttemptStatus.IN_PROGRESS:
+            if now > attempt.deadline_at:
+                submit(session, attempt, now)
+                return None
+            return attempt
+    return None
+
+
+def save(session: Session, attempt: Attempt, question_id: int, response, now: datetime) -> Answer:
+    """Save one answer as given (idempotent); refused after the deadline or once submitted."""
+    if attempt.status is not AttemptStatus.IN_PROGRESS:
+        raise ExamError("试卷已提交，不能再修改答案", code="submitted")
+    if now > attempt.deadline_at + NETWORK_GRACE:
+        submit(session, attempt, now)
+        raise ExamError("已超过交卷时间，答案未保存", code="deadline_passed")
+    if question_id not in {item["question_id"] for item in attempt.items}:
+        raise ExamError("本试卷没有这道题", status=404, code="no_such_question")
+    answer = session.scalar(
+        select(Answer).where(Answer.attempt_id == attempt.id, Answer.question_id == question_id)
+    )
+    if answer is None:
+        answer = Answer(attempt_id=attempt.id, question_id=question_id)
+        session.add(answer)
+    answer.response, answer.saved_at = response, now
+    session.flush()
+    return answer
+
+
+def submit(session: Session, attempt: Attempt, now: datetime) -> Attempt:
+    """Submit and grade the attempt (idempotent); late calls count as made at the deadline."""
+    if attempt.status is AttemptStatus.SUBMITTED:
+        return attempt
+    attempt.status = AttemptStatus.SUBMITTED
+    attempt.submitted_at = min(now, attempt.deadline_at)
+    grade_attempt(session, attempt)
+    return attempt
+
+
+def grade_attempt(session: Session, attempt: Attempt) -> None:
+    """Grade every answer automatically where the question type allows it."""
+    answers = {a.question_id: a for a in attempt.answers}
+    total, is_final = Decimal(0), True
+    for item in attempt.items:
+        answer = answers.get(item["question_id"])
+        question = question_as_asked(item)
+        response = answer.response if answer else None
+        if answer is not None and answer.is_final and answer.graded_by_id is not None:
+            score = answer.score  # an instructor's grade stands until regraded by one
+        else:
+            result = grade(question, response, Decimal(item["points"]), policy(attempt.exam))
+            score = result.score
+            if answer is None:
+                answer = Answer(attempt_id=attempt.id, question_id=item["question_id"])
+                session.add(answer)
+                attempt.answers.append(answer)
+            answer.score, answer.is_final = score, result.is_final
+            is_final = is_final and result.is_final
+        total += score or Decimal(0)
+    attempt.score, attempt.is_fully_graded = total, is_final
+    session.flush()
+
+
+def finalize_overdue(session: Session, now: datetime) -> int:
+    """Submit every abandoned attempt whose deadline has passed; returns how many."""
+    overdue = session.scalars(
+        select(Attempt).where(
+            Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at < now
+        )
+    ).all()
+    for attempt in overdue:
+        submit(session, attempt, now)
+    return len(overdue)
+
+
+def regrade(session: Session, question: Question) -> int:
+    """After a key is corrected: give every attempt the corrected key and grade it again."""
+    affected = 0
+    for attempt in session.scalars(select(Attempt).where(Attempt.status == "submitted")):
+        items = [dict(i) for i in attempt.items]
+        hit = False
+        for item in items:
+            if item["question_id"] == question.id:
+                item["data"], item["revision"], hit = question.data, question.revision, True
+        if hit:
+            attempt.items = items
+            for answer in attempt.answers:
+                if answer.question_id == question.id and answer.graded_by_id is None:
+                    answer.is_final = False
+            grade_attempt(session, attempt)
+            affected += 1
+    return affected
+
+
+def public_items(attempt: Attempt) -> list[dict[str, Any]]:
+    """The attempt's questions without answers or explanations, options in the trainee's order."""
+    return [
+        {
+            "question_id": item["question_id"],
+            "points": item["points"],
+            **public_fields(question_as_asked(item)),
+        }
+        for item in attempt.items
+    ]
+
+
+def may_see_answers(attempt: Attempt, now: datetime) -> bool:
+    """True when the review policy lets the trainee see the key: only after the window closes."""
+    return (
+        attempt.exam.review_policy is ReviewPolicy.ANSWERS_AFTER_CLOSE
+        and now >= attempt.exam.closes_at
+    )

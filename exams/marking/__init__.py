@@ -1,0 +1,1 @@
+"""Marking essays (阅卷): the queue and an instructor's grade."""

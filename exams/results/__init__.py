@@ -1,0 +1,1 @@
+"""An exam's results and statistics, and a class's scores sheet."""

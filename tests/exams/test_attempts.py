@@ -1,0 +1,306 @@
+"""Taking an exam through the JSON API: the server keeps time, nothing leaks, nothing is lost."""
+
+import json
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from courses.models import EnrolmentStatus
+from exams.attempts import services
+from exams.attempts.api import result_for
+from exams.models import (
+    Answer,
+    Attempt,
+    AttemptStatus,
+    ExamKind,
+    Question,
+    ReviewPolicy,
+)
+from exams.questions import QuestionData, QuestionType
+from partyschool.accounts.models import Role
+from partyschool.extensions import utcnow
+from tests.factories import (
+    make_bank,
+    make_branch_school,
+    make_candidate,
+    make_class,
+    make_course,
+    make_enrolment,
+    make_exam,
+    make_paper,
+    make_user,
+    reread,
+)
+
+QUESTIONS = [
+    QuestionData(
+        type=QuestionType.SINGLE,
+        stem="党的根本组织原则是（ ）",
+        options=("民主集中制", "集体领导", "个人分工负责", "少数服从多数"),
+        answer=0,
+    ),
+    QuestionData(
+        type=QuestionType.MULTIPLE,
+        stem="“三个经历”包括（ ）",
+        options=("志愿服务", "暑期社会实践", "带动班级学风建设", "出国交流"),
+        answer=(0, 1, 2),
+    ),
+    QuestionData(type=QuestionType.TRUE_FALSE, stem="预备党员的预备期为一年。", answer=True),
+    QuestionData(
+        type=QuestionType.FILL, stem="党的最高理想和最终目标是实现____。", answer=(("共产主义",),)
+    ),
+    QuestionData(type=QuestionType.ESSAY, stem="谈谈你的入党动机。", answer=""),
+]
+KEY_STRINGS = ('民主集中制", "answer', '"answer"', "共产主义")
+
+
+@pytest.fixture
+def exam(session):
+    school = make_branch_school(session, code="d1")
+    user = make_user(session, Role.ACTIVIST, school, username="stu")
+    training_class = make_class(session, make_course(session, school), requires_study_hours=False)
+    enrolment = make_enrolment(session, training_class, make_candidate(session, school, user=user))
+    bank = make_bank(session, school, QUESTIONS)
+    paper = make_paper(
+        session, school, bank.questions, points=20, shuffle_questions=True, shuffle_options=True
+    )
+    exam = make_exam(
+        session,
+        training_class,
+        paper,
+        title="第一期结业考试",
+        opens_at=utcnow() - timedelta(minutes=5),
+        review_policy=ReviewPolicy.ANSWERS_AFTER_CLOSE,
+    )
+    session.commit()
+    exam.enrolment = enrolment
+    return exam
+
+
+def start(client, exam):
+    response = api(client, "POST", f"/api/v1/exams/{exam.id}/attempts")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def api(client, method, path, body=None):
+    return client.open(
+        path,
+        method=method,
+        json=body if body is not None else {},
+        headers={"X-CSRFToken": client.csrf_token("/")},
+    )
+
+
+def put_answer(client, state, question_id, body):
+    """PUT an answer of the attempt, as the exam page does."""
+    path = f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}"
+    return api(client, "PUT", path, body)
+
+
+def by_type(state):
+    return {q["type"]: q for q in state["questions"]}
+
+
+def correct_responses(state):
+    """The right answer in the trainee's own option order."""
+    questions = by_type(state)
+    single = questions["single"]["options"].index("民主集中制")
+    multiple = sorted(
+        questions["multiple"]["options"].index(o)
+        for o in ("志愿服务", "暑期社会实践", "带动班级学风建设")
+    )
+    return {
+        questions["single"]["question_id"]: single,
+        questions["multiple"]["question_id"]: multiple,
+        questions["true_false"]["question_id"]: True,
+        questions["fill"]["question_id"]: ["共产主义"],
+        questions["essay"]["question_id"]: "为人民服务。",
+    }
+
+
+def test_no_key_reaches_the_browser_during_an_attempt(client, exam):
+    client.login("stu")
+    page = client.get(f"/exams/{exam.id}/take").get_data(as_text=True)
+    state = start(client, exam)
+    resumed = client.get(f"/api/v1/attempts/{state['attempt_id']}").get_json()
+    for text in (
+        page,
+        json.dumps(state, ensure_ascii=False),
+        json.dumps(resumed, ensure_ascii=False),
+    ):
+        for secret in KEY_STRINGS:
+            assert secret not in text
+    for question in state["questions"]:
+        assert set(question) == {"question_id", "type", "stem", "options", "blanks", "points"}
+
+
+def test_save_submit_and_score(client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    for question_id, response in correct_responses(state).items():
+        saved = put_answer(client, state, question_id, {"response": response})
+        assert saved.status_code == 200
+    result = api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit").get_json()
+    assert result["status"] == "submitted"
+    assert result["result"]["score"] == 80.0 and result["result"]["is_fully_graded"] is False
+    assert result["result"]["key"] is None  # answers only after the window closes
+
+
+def test_double_submit_gives_one_graded_attempt(client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    first = api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit").get_json()
+    second = api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit").get_json()
+    assert first["result"] == second["result"]
+    reread(session)
+    assert session.scalar(select(func.count(Attempt.id))) == 1
+    attempt = session.scalar(select(Attempt))
+    assert attempt.status is AttemptStatus.SUBMITTED and attempt.submitted_at is not None
+
+
+def test_a_save_one_second_after_the_deadline_is_refused(client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    question_id = state["questions"][0]["question_id"]
+    attempt = reread(session).get(Attempt, state["attempt_id"])
+    deadline = attempt.deadline_at
+    services.save(session, attempt, question_id, 0, deadline - timedelta(seconds=1))
+    with pytest.raises(services.ExamError, match="超过") as late:
+        services.save(session, attempt, question_id, 1, deadline + timedelta(seconds=1))
+    assert late.value.code == "deadline_passed"
+    session.commit()
+    reread(session)
+    answer = session.scalar(select(Answer).where(Answer.question_id == question_id))
+    assert answer.response == 0
+    attempt = session.scalar(select(Attempt))
+    assert attempt.status is AttemptStatus.SUBMITTED  # finalized at its deadline
+    assert attempt.submitted_at == deadline
+
+
+def test_the_page_is_told_when_a_save_came_too_late(client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    question_id = state["questions"][0]["question_id"]
+    session.get(Attempt, state["attempt_id"]).deadline_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    late = put_answer(client, state, question_id, {"response": 1})
+    assert late.status_code == 409 and "超过" in late.get_json()["message"]
+    assert reread(session).get(Attempt, state["attempt_id"]).status is AttemptStatus.SUBMITTED
+
+
+def test_parallel_starts_create_one_attempt(app, session, exam):
+    from tests.conftest import Client
+
+    clients = [Client(app) for _ in range(6)]
+    for c in clients:
+        c.login("stu")
+    tokens = [c.csrf_token("/") for c in clients]
+    results = []
+
+    def go(c, token):
+        r = c.raw.post(f"/api/v1/exams/{exam.id}/attempts", json={}, headers={"X-CSRFToken": token})
+        results.append(r.get_json()["attempt_id"])
+
+    threads = [threading.Thread(target=go, args=pair) for pair in zip(clients, tokens, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(results)) == 1
+    assert reread(session).scalar(select(func.count(Attempt.id))) == 1
+
+
+def test_abandoned_attempt_is_finalized_by_the_command(app, client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    question_id = by_type(state)["true_false"]["question_id"]
+    put_answer(client, state, question_id, {"response": True})
+    attempt = session.get(Attempt, state["attempt_id"])
+    attempt.deadline_at = utcnow() - timedelta(minutes=1)
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["exams", "finalize-overdue"])
+    assert "finalized 1" in result.output
+    attempt = reread(session).get(Attempt, state["attempt_id"])
+    assert attempt.status is AttemptStatus.SUBMITTED and attempt.score == Decimal(20)
+
+
+def test_reload_restores_saved_answers(client, exam):
+    client.login("stu")
+    state = start(client, exam)
+    question_id = by_type(state)["fill"]["question_id"]
+    put_answer(client, state, question_id, {"response": ["共产主义"]})
+    again = start(client, exam)
+    assert again["attempt_id"] == state["attempt_id"]
+    assert again["answers"][str(question_id)] == ["共产主义"]
+    assert again["deadline_at"] == state["deadline_at"]
+
+
+def test_review_policy_nothing_hides_the_score(client, session, exam):
+    exam.review_policy = ReviewPolicy.NOTHING
+    session.commit()
+    client.login("stu")
+    state = start(client, exam)
+    result = api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit").get_json()
+    assert result["result"]["score"] is None
+
+
+def test_key_after_the_window_closes(client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit")
+    attempt = reread(session).get(Attempt, state["attempt_id"])
+    assert result_for(attempt, exam.closes_at - timedelta(minutes=1)).key is None
+    key = result_for(attempt, exam.closes_at + timedelta(minutes=1)).key
+    assert set(key) == {str(q["question_id"]) for q in state["questions"]}
+
+
+def test_who_may_sit(client, session, exam):
+    exam.enrolment.status = EnrolmentStatus.PENDING
+    session.commit()
+    client.login("stu")
+    response = api(client, "POST", f"/api/v1/exams/{exam.id}/attempts")
+    assert response.status_code == 403 and "未被录取" in response.get_json()["message"]
+
+
+def test_study_hours_gate_when_the_class_requires_them(client, session, exam):
+    exam.training_class.requires_study_hours = True
+    session.commit()
+    client.login("stu")
+    response = api(client, "POST", f"/api/v1/exams/{exam.id}/attempts")
+    assert response.status_code == 403 and "学时未完成" in response.get_json()["message"]
+
+
+def test_makeup_only_after_a_failed_formal_exam(client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit")  # 0 points: failed
+    makeup = make_exam(
+        session,
+        exam.training_class,
+        exam.paper,
+        title="补考",
+        kind=ExamKind.MAKEUP,
+        opens_at=exam.opens_at,
+        closes_at=exam.closes_at,
+        time_limit_minutes=30,
+    )
+    session.commit()
+    assert api(client, "POST", f"/api/v1/exams/{makeup.id}/attempts").status_code == 200
+
+
+def test_regrade_after_a_key_is_corrected(client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    question_id = by_type(state)["true_false"]["question_id"]
+    put_answer(client, state, question_id, {"response": False})
+    api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit")
+    question = reread(session).get(Question, question_id)
+    question.data = {**question.data, "answer": False}
+    question.revision += 1
+    assert services.regrade(session, question) == 1
+    session.commit()
+    assert reread(session).get(Attempt, state["attempt_id"]).score == Decimal(20)
