@@ -20,7 +20,8 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courses.models import Enrolment, EnrolmentStatus, TrainingClass
+from courses.models import Enrolment, TrainingClass
+from courses.services import is_admitted_to
 from exams.models import Attempt, AttemptStatus, Exam, ExamKind
 from partyschool.candidates.models import Candidate
 
@@ -174,12 +175,7 @@ def class_grade(session: Session, enrolment: Enrolment) -> ClassGrade:
 
 def class_grades(session: Session, training_class: TrainingClass) -> dict[int, ClassGrade]:
     """Every admitted trainee's class grade, by enrolment id, in two queries."""
-    enrolments = session.scalars(
-        select(Enrolment).where(
-            Enrolment.class_id == training_class.id,
-            Enrolment.status == EnrolmentStatus.APPROVED,
-        )
-    ).all()
+    enrolments = session.scalars(select(Enrolment).where(is_admitted_to(training_class))).all()
     by_enrolment: dict[int, list[ExamOutcome]] = {}
     for row in session.execute(_outcomes_query().where(Exam.class_id == training_class.id)):
         by_enrolment.setdefault(row[0], []).append(_outcome(row))
@@ -195,10 +191,7 @@ def admitted(session: Session, training_class: TrainingClass) -> list[Enrolment]
         session.scalars(
             select(Enrolment)
             .join(Enrolment.candidate)
-            .where(
-                Enrolment.class_id == training_class.id,
-                Enrolment.status == EnrolmentStatus.APPROVED,
-            )
+            .where(is_admitted_to(training_class))
             .order_by(Candidate.student_no)
         )
     )

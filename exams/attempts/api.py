@@ -9,7 +9,8 @@ from flask_login import current_user
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from courses.models import Enrolment, EnrolmentStatus
+from courses.models import Enrolment
+from courses.services import approved_enrolments
 from exams.attempts import services
 from exams.models import Attempt, AttemptStatus, Exam, ReviewPolicy
 from exams.questions import to_json
@@ -167,14 +168,10 @@ def exams():
     """Exams of the caller's approved classes whose window is open now."""
     now = utcnow()
     rows = db.session.execute(
-        select(Exam, Enrolment)
-        .join(Enrolment, Enrolment.class_id == Exam.class_id)
-        .join(Candidate, Candidate.id == Enrolment.candidate_id)
-        .where(
-            Candidate.user_id == current_user.id,
-            Enrolment.status == EnrolmentStatus.APPROVED,
-            Exam.closes_at > now,
-        )
+        approved_enrolments(current_user)
+        .join(Exam, Exam.class_id == Enrolment.class_id)
+        .with_only_columns(Exam, Enrolment)
+        .where(Exam.closes_at > now)
         .order_by(Exam.opens_at)
     ).all()
     return ExamList(

@@ -2,14 +2,13 @@
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
-from sqlalchemy import select
 
-from courses.models import Enrolment, EnrolmentStatus
+from courses.models import Enrolment
+from courses.services import approved_enrolments
 from exams.attempts import services
 from exams.models import Exam
 from partyschool.access import allow
 from partyschool.accounts.models import Role
-from partyschool.candidates.models import Candidate
 from partyschool.extensions import db, utcnow
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
@@ -17,10 +16,9 @@ bp = Blueprint("exams", __name__, url_prefix="/exams")
 
 def _own_exams():
     return db.session.execute(
-        select(Exam, Enrolment)
-        .join(Enrolment, Enrolment.class_id == Exam.class_id)
-        .join(Candidate, Candidate.id == Enrolment.candidate_id)
-        .where(Candidate.user_id == current_user.id, Enrolment.status == EnrolmentStatus.APPROVED)
+        approved_enrolments(current_user)
+        .join(Exam, Exam.class_id == Enrolment.class_id)
+        .with_only_columns(Exam, Enrolment)
         .order_by(Exam.opens_at.desc())
     ).all()
 
