@@ -21,15 +21,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def school(session):
-    school = make_branch_school(session, code="d1")
-    make_user(session, Role.BRANCH_ADMIN, school, username="badmin")
-    make_user(session, Role.ORGANIZER, school, username="org")
-    session.commit()
-    return school
-
-
 def trainee(session, school, username, **overrides):
     user = make_user(session, Role.ACTIVIST, school, username=username)
     return make_candidate(session, school, user=user, **overrides)

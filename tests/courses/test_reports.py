@@ -12,7 +12,6 @@ from partyschool.accounts.models import Role
 from tests.courses.test_similarity import essay, rewrite
 from tests.courses.trainees import make_trainee
 from tests.factories import (
-    make_branch_school,
     make_class,
     make_course,
     make_user,
@@ -20,11 +19,6 @@ from tests.factories import (
 )
 
 NOW = datetime(2025, 5, 1, 8, tzinfo=UTC)
-
-
-@pytest.fixture
-def school(session):
-    return make_branch_school(session)
 
 
 @pytest.fixture

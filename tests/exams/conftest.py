@@ -7,11 +7,6 @@ from tests.factories import make_branch_school, make_class, make_course, make_us
 
 
 @pytest.fixture
-def school(session):
-    return make_branch_school(session, code="a", name="甲分党校")
-
-
-@pytest.fixture
 def teacher(session, school):
     return make_user(session, Role.INSTRUCTOR, school, username="teacher_a")
 
