@@ -24,7 +24,7 @@ from sqlalchemy import event, insert, select  # noqa: E402
 from partyschool.accounts.models import User  # noqa: E402
 from partyschool.app import demo  # noqa: E402
 from partyschool.app.factory import create_app  # noqa: E402
-from partyschool.candidates import rules, services  # noqa: E402
+from partyschool.candidates import rulesets, services  # noqa: E402
 from partyschool.candidates.models import (  # noqa: E402
     Candidate,
     Experience,
@@ -183,7 +183,7 @@ def main() -> None:
         loaded = time.perf_counter() - started
         ruleset, on = services.ruleset(), today()
         started = time.perf_counter()
-        decisions = [rules.evaluate(f, ruleset, on) for f in facts]
+        decisions = [rulesets.evaluate(f, ruleset, on) for f in facts]
         evaluate_s = time.perf_counter() - started
     page_ms, page_queries = list_page(app, counter)
     blocked = sum(1 for d in decisions for x in d.values() if not x.eligible)

@@ -1,22 +1,20 @@
 """The eligibility rules engine: pure functions deciding a candidate's next steps from plain facts.
 
-A rule kind is a pure function ``(facts, params, today) -> Finding | None`` registered under a
-name; a rule set (see ``rulesets``) names rule kinds with parameters for each step, and
-``evaluate`` runs them all, so every failing rule is reported, not only the first.
+Here: the vocabulary (stages, steps, labels), the plain facts the rules read, and how a rule
+kind is registered. A rule kind is a pure function ``(facts, params, today) -> Finding | None``
+(the kinds are in ``rule_kinds``); a rule set (``rulesets``) names kinds with parameters for
+each step, and ``rulesets.evaluate`` runs them all, so every failing rule is reported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-if TYPE_CHECKING:
-    from partyschool.candidates.rulesets import RuleSet
+from typing import Any, NamedTuple
 
 
 class Stage(StrEnum):
@@ -29,19 +27,19 @@ class Stage(StrEnum):
     MEMBER = "member"
 
     def __lt__(self, other: str) -> bool:
-        return _RANK[self] < _RANK[other]
+        return RANK[self] < RANK[other]
 
     def __le__(self, other: str) -> bool:
-        return _RANK[self] <= _RANK[other]
+        return RANK[self] <= RANK[other]
 
     def __gt__(self, other: str) -> bool:
-        return _RANK[self] > _RANK[other]
+        return RANK[self] > RANK[other]
 
     def __ge__(self, other: str) -> bool:
-        return _RANK[self] >= _RANK[other]
+        return RANK[self] >= RANK[other]
 
 
-_RANK: dict[str, int] = {stage: rank for rank, stage in enumerate(Stage)}
+RANK: dict[str, int] = {stage: rank for rank, stage in enumerate(Stage)}
 
 
 class Level(StrEnum):
@@ -389,273 +387,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
     return str(value) if isinstance(value, StrEnum) else value
-
-
-def _each(convert: Converter) -> Converter:
-    def convert_each(values: Any) -> tuple[Any, ...]:
-        if isinstance(values, str) or not isinstance(values, Iterable):
-            raise ValueError(f"expected a list, got {values!r}")
-        return tuple(convert(value) for value in values)
-
-    return convert_each
-
-
-def _of_type(*types: type) -> Converter:
-    def check(value: Any) -> Any:
-        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
-            raise ValueError(f"expected {' or '.join(t.__name__ for t in types)}, got {value!r}")
-        return value
-
-    return check
-
-
-def _one_of(names: Iterable[str]) -> Converter:
-    allowed = frozenset(names)
-
-    def check(value: Any) -> str:
-        if value not in allowed:
-            raise ValueError(f"expected one of {', '.join(sorted(allowed))}, got {value!r}")
-        return value
-
-    return check
-
-
-def _optional(convert: Converter) -> tuple[Converter, None]:
-    return (lambda value: None if value is None else convert(value)), None
-
-
-_count = _of_type(int)
-_text = _of_type(str)
-
-
-@rule_kind("stage_in", stages=_each(Stage))
-def stage_in(facts: CandidateFacts, params: Params, today: date) -> Finding | None:
-    """Require the candidate to be at one of ``stages``."""
-    if facts.stage in params["stages"]:
-        return None
-    allowed = "或".join(STAGE_LABELS[stage] for stage in params["stages"])
-    return Finding(
-        f"当前为{STAGE_LABELS[facts.stage]}，此步骤须为{allowed}",
-        {"stage": facts.stage, "allowed": list(params["stages"])},
-    )
-
-
-@rule_kind("time_in_stage", stage=Stage, min_days=_count)
-def time_in_stage(facts: CandidateFacts, params: Params, today: date) -> Finding | None:
-    """Require ``min_days`` days spent at ``stage``; a candidate past that stage has served them."""
-    stage, min_days = params["stage"], params["min_days"]
-    if _RANK[facts.stage] > _RANK[stage]:
-        return None
-    entered = None
-    if facts.stage == stage:
-        entered = max((on for at, on in facts.stage_history if at == stage), default=None)
-    days = (today - entered).days if entered else None
-    if days is not None and days >= min_days:
-        return None
-    label = STAGE_LABELS[stage]
-    if facts.stage != stage:
-        message = f"尚未成为{label}"
-    elif entered is None:
-        message = f"档案缺少成为{label}的日期"
-    else:
-        message = f"成为{label}须满{min_days}天，自{entered.isoformat()}起仅{days}天"
-    return Finding(
-        message,
-        {
-            "stage": stage,
-            "entered_on": entered.isoformat() if entered else None,
-            "days": days,
-            "min_days": min_days,
-        },
-    )
-
-
-@rule_kind("training", stage=Stage, completed=(_of_type(bool), True))
-def training(facts: CandidateFacts, params: Params, today: date) -> Finding | None:
-    """Require a completed party-school training for ``stage`` (with completed=False: none yet)."""
-    stage = params["stage"]
-    done = min(
-        (
-            (course.completed_on, course.certificate_serial)
-            for course in facts.trainings
-            if course.target_stage == stage and course.completed_on <= today
-        ),
-        default=None,
-    )
-    if (done is not None) == params["completed"]:
-        return None
-    label = STAGE_LABELS[stage]
-    if done is None:
-        return Finding(
-            f"尚未完成党校{label}培训（未取得结业证书）",
-            {"stage": stage, "completed_on": None, "certificate_serial": None},
-        )
-    return Finding(
-        f"已于{done[0].isoformat()}完成党校{label}培训（证书{done[1]}），无需重复参加",
-        {"stage": stage, "completed_on": done[0].isoformat(), "certificate_serial": done[1]},
-    )
-
-
-@rule_kind("experience", kind=ExperienceKind)
-def experience(facts: CandidateFacts, params: Params, today: date) -> Finding | None:
-    """Require a verified experience of ``kind``."""
-    kind = params["kind"]
-    recorded = [item for item in facts.experiences if item.kind == kind]
-    if any(item.is_verified for item in recorded):
-        return None
-    label = EXPERIENCE_LABELS[kind]
-    message = f"“{label}”的经历尚未核实" if recorded else f"缺少“{label}”的经历"
-    return Finding(message, {"kind": kind, "recorded": len(recorded), "verified": 0})
-
-
-@rule_kind("clean_dorm")
-def clean_dorm(facts: CandidateFacts, params: Params, today: date) -> Finding | None:
-    """Block while any dirty dormitory rating has not been rectified."""
-    terms = sorted(
-        rating.term
-        for rating in facts.dorm_ratings
-        if rating.grade == DormGrade.DIRTY
-        and (rating.rectified_on is None or rating.rectified_on > today)
-    )
-    if not terms:
-        return None
-    return Finding(f"所在寝室{'、'.join(terms)}学期被评为“脏乱差”，尚未完成整治", {"terms": terms})
-
-
-@rule_kind("no_veto", holders=_each(VetoHolder))
-def no_veto(facts: CandidateFacts, params: Params, today: date) -> Finding | None:
-    """Block while a veto by one of ``holders`` stands (decided and not yet lifted)."""
-    holders = params["holders"]
-    vetoes = sorted(
-        (
-            (veto.decided_on, veto.holder, veto.reason)
-            for veto in facts.vetoes
-            if veto.holder in holders
-            and veto.decided_on <= today
-            and (veto.lifted_on is None or veto.lifted_on > today)
-        ),
-    )
-    if not vetoes:
-        return None
-    return Finding(
-        "；".join(
-            f"{VETO_HOLDER_LABELS[holder]}于{on.isoformat()}行使否决权：{reason}"
-            for on, holder, reason in vetoes
-        ),
-        {
-            "vetoes": [
-                {"holder": holder, "decided_on": on.isoformat(), "reason": reason}
-                for on, holder, reason in vetoes
-            ]
-        },
-    )
-
-
-@rule_kind("flag", fact=_one_of(FLAG_MESSAGES), when=_optional(_one_of(BOOLEAN_FACTS)))
-def flag(facts: CandidateFacts, params: Params, today: date) -> Finding | None:
-    """Require a yes/no fact of the record, only for candidates of whom ``when`` holds if given."""
-    fact, when = params["fact"], params["when"]
-    if getattr(facts, fact) or (when is not None and not getattr(facts, when)):
-        return None
-    return Finding(FLAG_MESSAGES[fact], {fact: False})
-
-
-def _publicity_problem(notice: Publicity, today: date, min_days: int) -> str | None:
-    if notice.has_unresolved_objection:
-        return "有未处理的异议"
-    if notice.outcome == PublicityOutcome.FAILED:
-        return "公示未通过"
-    if notice.ends_on > today:
-        return "公示期未结束"
-    if (notice.ends_on - notice.starts_on).days + 1 < min_days:
-        return f"公示期不足{min_days}天"
-    if notice.outcome != PublicityOutcome.PASSED:
-        return "公示结果未确认"
-    return None
-
-
-@rule_kind(
-    "publicity",
-    step=Step,
-    places=(_each(_text), ()),
-    min_places=_optional(_count),
-    min_days=(_count, 1),
-)
-def publicity(facts: CandidateFacts, params: Params, today: date) -> Finding | None:
-    """Require a completed publicity for ``step`` in ``places`` (``min_places`` of them, or any)."""
-    step, required, min_days = params["step"], params["places"], params["min_days"]
-    problems: dict[str, set[str | None]] = {}
-    for notice in facts.publicity:
-        if notice.step == step:
-            problem = _publicity_problem(notice, today, min_days)
-            for place in notice.places:
-                problems.setdefault(place, set()).add(problem)
-    places = required or sorted(problems)
-    done = [place for place in places if None in problems.get(place, ())]
-    needed = params["min_places"] or len(required) or 1
-    if len(done) >= needed:
-        return None
-    where = "和".join(required) if needed == len(required) else f"至少{needed}处"
-    unfinished = "、".join(
-        f"{place}（{'、'.join(sorted(filter(None, problems.get(place, ())))) or '未公示'}）"
-        for place in places
-        if place not in done
-    )
-    return Finding(
-        f"“{STEP_LABELS[step]}”须在{where}完成公示，尚未完成：{unfinished or '未公示'}",
-        {"step": step, "required": list(required), "min_places": needed, "done": done},
-    )
-
-
-@rule_kind("volunteer_hours", min_hours=_of_type(int, float))
-def volunteer_hours(facts: CandidateFacts, params: Params, today: date) -> Finding | None:
-    """Require at least ``min_hours`` approved volunteer hours."""
-    hours, needed = facts.approved_volunteer_hours, params["min_hours"]
-    if hours >= needed:
-        return None
-    return Finding(
-        f"已认定义工{float(hours):g}小时，须满{needed:g}小时",
-        {"hours": float(hours), "min_hours": needed},
-    )
-
-
-@rule_kind("priority", weight=(_count, 1))
-def priority(facts: CandidateFacts, params: Params, today: date) -> Finding | None:
-    """Give ``weight`` priority, never blocking, to members of an outstanding dormitory or class."""
-    if not facts.is_outstanding_dorm_or_class:
-        return None
-    weight = params["weight"]
-    return Finding(
-        "所在寝室或班级在寝室文明建设中表现突出，优先考虑",
-        {"is_outstanding_class": facts.is_outstanding_class, "weight": weight},
-        blocking=False,
-        priority=weight,
-    )
-
-
-def evaluate_step(facts: CandidateFacts, ruleset: RuleSet, step: Step, today: date) -> Decision:
-    """Decide whether the candidate may take ``step`` under ``ruleset`` on ``today``."""
-    reasons = []
-    # A step the rule set does not mention has no conditions there (e.g. seed 002 says nothing
-    # of what blocks completing a class).
-    for check in ruleset.steps.get(step, ()):
-        if check.levels and facts.level not in check.levels:
-            continue
-        finding = check.function(facts, check.params, today)
-        if finding is not None:
-            reasons.append(Reason(check.rule, *finding))
-    return Decision(
-        step,
-        eligible=not any(reason.blocking for reason in reasons),
-        reasons=tuple(reasons),
-        priority=sum(reason.priority for reason in reasons),
-    )
-
-
-def evaluate(facts: CandidateFacts, ruleset: RuleSet, today: date) -> dict[Step, Decision]:
-    """Decide every next step of the candidate's stage that ``ruleset`` defines."""
-    return {
-        step: evaluate_step(facts, ruleset, step, today)
-        for step in NEXT_STEPS[facts.stage]
-        if step in ruleset.steps
-    }

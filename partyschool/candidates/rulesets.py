@@ -14,10 +14,15 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
+from partyschool.candidates import rule_kinds  # noqa: F401 - registers the rule kinds
 from partyschool.candidates.rules import (
+    NEXT_STEPS,
+    CandidateFacts,
     Check,
+    Decision,
     ExperienceKind,
     Level,
+    Reason,
     RuleSetError,
     Stage,
     Step,
@@ -257,3 +262,31 @@ SWJTU_2004 = RuleSet(
 )
 
 RULESETS: Mapping[str, RuleSet] = MappingProxyType({rs.id: rs for rs in (DEFAULT, SWJTU_2004)})
+
+
+def evaluate_step(facts: CandidateFacts, ruleset: RuleSet, step: Step, today: date) -> Decision:
+    """Decide whether the candidate may take ``step`` under ``ruleset`` on ``today``."""
+    reasons = []
+    # A step the rule set does not mention has no conditions there (e.g. seed 002 says nothing
+    # of what blocks completing a class).
+    for check in ruleset.steps.get(step, ()):
+        if check.levels and facts.level not in check.levels:
+            continue
+        finding = check.function(facts, check.params, today)
+        if finding is not None:
+            reasons.append(Reason(check.rule, *finding))
+    return Decision(
+        step,
+        eligible=not any(reason.blocking for reason in reasons),
+        reasons=tuple(reasons),
+        priority=sum(reason.priority for reason in reasons),
+    )
+
+
+def evaluate(facts: CandidateFacts, ruleset: RuleSet, today: date) -> dict[Step, Decision]:
+    """Decide every next step of the candidate's stage that ``ruleset`` defines."""
+    return {
+        step: evaluate_step(facts, ruleset, step, today)
+        for step in NEXT_STEPS[facts.stage]
+        if step in ruleset.steps
+    }

@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from partyschool.accounts.models import Role, User
 from partyschool.audit import set_reason
-from partyschool.candidates import rules
+from partyschool.candidates import rules, rulesets
 from partyschool.candidates.models import (
     Candidate,
     DormRating,
@@ -205,7 +205,7 @@ def assess(
     active = active or ruleset()
     ratings = ratings_by_room(session, (c.room_id for c in candidates))
     return [
-        Assessment(c, rules.evaluate(facts_for(c, ratings[c.room_id]), active, today), today)
+        Assessment(c, rulesets.evaluate(facts_for(c, ratings[c.room_id]), active, today), today)
         for c in candidates
     ]
 
@@ -223,7 +223,7 @@ def decide_step_for(
     active = ruleset()
     ratings = ratings_by_room(session, (c.room_id for c in candidates))
     return {
-        c.id: rules.evaluate_step(facts_for(c, ratings[c.room_id]), active, step, today)
+        c.id: rulesets.evaluate_step(facts_for(c, ratings[c.room_id]), active, step, today)
         for c in candidates
     }
 

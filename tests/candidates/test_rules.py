@@ -24,14 +24,14 @@ from partyschool.candidates.rules import (
     TrainingCompletion,
     Veto,
     VetoHolder,
-    evaluate,
-    evaluate_step,
 )
 from partyschool.candidates.rulesets import (
     DEFAULT,
     RULESETS,
     SWJTU_2004,
     RuleSet,
+    evaluate,
+    evaluate_step,
     ruleset_from_dict,
 )
 

@@ -20,10 +20,8 @@ from partyschool.candidates.rules import (
     TrainingCompletion,
     Veto,
     VetoHolder,
-    evaluate,
-    evaluate_step,
 )
-from partyschool.candidates.rulesets import DEFAULT, RULESETS
+from partyschool.candidates.rulesets import DEFAULT, RULESETS, evaluate, evaluate_step
 
 TODAY = date(2027, 6, 1)
 DAY = timedelta(days=1)
