@@ -338,3 +338,48 @@ def test_a_rule_set_with_an_unknown_kind_stops_the_start(tmp_path):
         create_app({"SECRET_KEY": "x", "ELIGIBILITY_RULESET": str(path)})
     with pytest.raises(RuntimeError, match="规则集无效"):
         create_app({"SECRET_KEY": "x", "ELIGIBILITY_RULESET": str(tmp_path / "missing.json")})
+
+
+# --- concurrency (SQLite serializes writers; PostgreSQL runs these truly in parallel) ------
+
+
+def test_parallel_promotions_of_one_candidate_make_one_stage_change(app, session, school):
+    """Eight organizers press 确定为发展对象 at once: one change, the others are told why."""
+    import threading
+
+    from tests.conftest import Client
+
+    candidate = _ready(session, school)
+    for n in range(8):
+        make_user(session, Role.ORGANIZER, school, username=f"org{n}")
+    session.commit()
+    clients = [Client(app) for _ in range(8)]
+    for n, c in enumerate(clients):
+        c.login(f"org{n}")
+    tokens = [c.csrf_token("/") for c in clients]
+    form = {"on": today().isoformat(), "stage": "activist"}
+    statuses = []
+
+    def promote(c, token):
+        response = c.raw.post(
+            f"/candidates/{candidate.id}/promote", data={"csrf_token": token, **form}
+        )
+        statuses.append(response.status_code)
+
+    threads = [
+        threading.Thread(target=promote, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [302] * 8  # every request answered, none with a server error
+    stored = _fresh(session, candidate.id)
+    assert stored.stage is Stage.CANDIDATE
+    assert [c.stage for c in stored.stage_changes] == [Stage.ACTIVIST, Stage.CANDIDATE]
+    changes = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.table_name == "stage_changes", AuditEvent.action == "create"
+        )
+    ).all()
+    assert [e.after["stage"] for e in changes] == ["activist", "candidate"]
