@@ -3,11 +3,13 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
 
 from sqlalchemy import JSON, Column, ForeignKey, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partyschool.accounts.models import User
+from partyschool.audit import Audited
 from partyschool.candidates.models import Candidate
 from partyschool.candidates.rules import Stage
 from partyschool.extensions import db, enum_column, utcnow
@@ -152,8 +154,19 @@ class EnrolmentStatus(StrEnum):
         }[self]
 
 
-class Enrolment(db.Model):
+class Enrolment(Audited, db.Model):
     """A candidate's place in a training class (报名)."""
+
+    audit_title = "培训班报名"
+    audit_labels = MappingProxyType(
+        {
+            "class_id": "培训班",
+            "status": "状态",
+            "reason": "理由",
+            "usual_score": "平时成绩",
+            "practice_score": "实践成绩",
+        }
+    )
 
     __tablename__ = "enrolments"
     __table_args__ = (UniqueConstraint("class_id", "candidate_id"),)

@@ -3,12 +3,14 @@
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
 
 from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from courses.models import Enrolment, TrainingClass
 from exams.questions import QuestionData, as_points, from_json
+from partyschool.audit import Audited
 from partyschool.extensions import db, enum_column, utcnow
 from partyschool.organization.models import PartySchool
 
@@ -168,10 +170,20 @@ class Attempt(db.Model):
     answers: Mapped[list["Answer"]] = relationship(cascade="all, delete-orphan")
 
 
-class Answer(db.Model):
+class Answer(Audited, db.Model):
     """A trainee's answer to one question of an attempt, saved as given."""
 
     __tablename__ = "answers"
+    audit_title = "主观题评分"
+    audit_labels = MappingProxyType(
+        {"score": "得分", "grader_comment": "评语", "is_final": "已评定"}
+    )
+    audit_ignores = frozenset({"response", "saved_at"})
+
+    def audit_wanted(self) -> bool:
+        """Only an instructor's grade is a decision; saved answers are the attempt's own."""
+        return self.graded_by_id is not None
+
     __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,11 +6,13 @@ named with `acting_as` (commands, imports).
 """
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from types import MappingProxyType
 from typing import Any
 
 from flask import has_request_context
@@ -18,8 +20,10 @@ from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, String, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from partyschool.accounts.models import User
 from partyschool.extensions import db, utcnow
+
+REDACTED = "（已更改）"
+ACTIONS = {"create": "新增", "update": "修改", "delete": "删除"}
 
 _actor_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("audit_actor", default=None)
 
@@ -41,7 +45,7 @@ class AuditEvent(db.Model):
     after: Mapped[dict | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(String(500))
 
-    actor: Mapped["User | None"] = relationship()
+    actor: Mapped["User | None"] = relationship("User")  # noqa: F821 - by name: accounts audits too
 
 
 class Audited:
@@ -49,10 +53,19 @@ class Audited:
 
     # Columns derived from others (caches): their changes are not facts worth a trail entry.
     audit_ignores: frozenset[str] = frozenset()
+    # Columns whose values never enter the trail (a password hash): only that they changed.
+    audit_redacted: frozenset[str] = frozenset()
+    # The record's Chinese name and its columns', for the change log people read.
+    audit_title: str = ""
+    audit_labels: Mapping[str, str] = MappingProxyType({})
 
     def audit_candidate_id(self) -> int | None:
         """The candidate whose record this row belongs to."""
         return getattr(self, "candidate_id", None)
+
+    def audit_wanted(self) -> bool:
+        """False for a row whose change is not a decision (an answer saved, not graded)."""
+        return True
 
 
 @contextmanager
@@ -88,6 +101,13 @@ def _columns(obj):
     return state, [c for c in state.mapper.column_attrs if c.key not in obj.audit_ignores]
 
 
+def _kept(obj, key: str, value: Any) -> Any:
+    """The value as the trail keeps it: plain, or only marked when it is a secret."""
+    if key in obj.audit_redacted:
+        return None if value is None else REDACTED
+    return _plain(value)
+
+
 def _values(obj, attribute: str) -> dict:
     state, columns = _columns(obj)
     values = {}
@@ -95,10 +115,10 @@ def _values(obj, attribute: str) -> dict:
         history = state.attrs[column.key].history
         if attribute == "before":
             old = history.deleted or history.unchanged
-            values[column.key] = _plain(old[0]) if old else None
+            values[column.key] = _kept(obj, column.key, old[0]) if old else None
         else:
             new = history.added or history.unchanged
-            values[column.key] = _plain(new[0]) if new else None
+            values[column.key] = _kept(obj, column.key, new[0]) if new else None
     return values
 
 
@@ -108,8 +128,10 @@ def _changed(obj) -> tuple[dict, dict]:
     for column in columns:
         history = state.attrs[column.key].history
         if history.has_changes():
-            before[column.key] = _plain(history.deleted[0]) if history.deleted else None
-            after[column.key] = _plain(history.added[0]) if history.added else None
+            before[column.key] = (
+                _kept(obj, column.key, history.deleted[0]) if history.deleted else None
+            )
+            after[column.key] = _kept(obj, column.key, history.added[0]) if history.added else None
     return before, after
 
 
@@ -128,15 +150,15 @@ def _write_audit_trail(session: Session, flush_context) -> None:
     actor, reason = _actor(), session.info.pop("audit_reason", None)
     rows = []
     for obj in session.new:
-        if isinstance(obj, Audited):
+        if isinstance(obj, Audited) and obj.audit_wanted():
             rows.append((obj, "create", None, _values(obj, "after")))
     for obj in session.dirty:
-        if isinstance(obj, Audited) and session.is_modified(obj):
+        if isinstance(obj, Audited) and obj.audit_wanted() and session.is_modified(obj):
             before, after = _changed(obj)
             if after:
                 rows.append((obj, "update", before, after))
     for obj in session.deleted:
-        if isinstance(obj, Audited):
+        if isinstance(obj, Audited) and obj.audit_wanted():
             rows.append((obj, "delete", _values(obj, "before"), None))
     if rows:
         session.connection().execute(
@@ -168,3 +190,64 @@ for _target in (Session, db.session):
 def set_reason(session: Session, reason: str) -> None:
     """Attach a written reason (an override, a revocation) to the next flush's audit events."""
     session.info["audit_reason"] = reason
+
+
+@dataclass(frozen=True)
+class Change:
+    """One column of an audit event, as people read it."""
+
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An audit event in Chinese: who did what to which record, with each changed value."""
+
+    event: AuditEvent
+    title: str
+    action: str
+    changes: list[Change]
+
+
+def _model_of(table_name: str) -> type | None:
+    for mapper in db.Model.registry.mappers:
+        if getattr(mapper.class_, "__tablename__", None) == table_name:
+            return mapper.class_
+    return None
+
+
+def _readable(model: type | None, key: str, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    column = getattr(model, key, None) if model else None
+    enum_class = getattr(getattr(column, "type", None), "enum_class", None)
+    if enum_class is not None and hasattr(enum_class, "label"):
+        try:
+            return enum_class(value).label
+        except ValueError:
+            pass
+    labels = getattr(model, "audit_value_labels", {}).get(key, {})
+    return labels.get(value, str(value))
+
+
+def describe(event: AuditEvent) -> Entry:
+    """The event in the words of the record's labels, not its column names and raw values."""
+    model = _model_of(event.table_name)
+    title = getattr(model, "audit_title", "") or event.table_name
+    labels = getattr(model, "audit_labels", {})
+    values = event.after if event.action != "delete" else event.before
+    before = event.before or {}
+    keys = [k for k in (values or {}) if k in labels]
+    changes = [
+        Change(
+            labels[key],
+            _readable(model, key, before.get(key)) if event.action == "update" else "",
+            _readable(model, key, (values or {}).get(key)),
+        )
+        for key in keys
+    ]
+    return Entry(event, title, ACTIONS.get(event.action, event.action), changes)

@@ -2,11 +2,13 @@
 
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from partyschool.audit import Audited
 from partyschool.extensions import db, enum_column, utcnow
 from partyschool.organization.models import PartySchool
 
@@ -43,10 +45,27 @@ TEACHING_STAFF = ADMINS | {Role.INSTRUCTOR}
 STAFF = frozenset(Role) - TRAINEES
 
 
-class User(UserMixin, db.Model):
+class User(Audited, UserMixin, db.Model):
     """A person who signs in: staff of a party school or a trainee (学员)."""
 
     __tablename__ = "users"
+    audit_ignores = frozenset({"last_login_at", "session_version", "created_at"})
+    audit_redacted = frozenset({"password_hash"})
+    audit_title = "账号"
+    audit_labels = MappingProxyType(
+        {
+            "username": "用户名",
+            "display_name": "姓名",
+            "role": "角色",
+            "party_school_id": "所属党校",
+            "is_disabled": "已停用",
+            "password_hash": "密码",
+        }
+    )
+
+    def audit_candidate_id(self) -> int | None:
+        """An account is not a candidate's record."""
+        return None
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)

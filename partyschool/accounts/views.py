@@ -9,6 +9,7 @@ from partyschool.access import allow, public, scope_to_user, signed_in
 from partyschool.accounts import services
 from partyschool.accounts.forms import LoginForm, PasswordForm, UserForm
 from partyschool.accounts.models import ADMINS, Role, User
+from partyschool.audit import AuditEvent, describe
 from partyschool.extensions import db, limiter
 from partyschool.organization.models import PartySchool
 from partyschool.web.navigation import safe_next
@@ -146,4 +147,11 @@ def edit_user(user_id: int):
             db.session.commit()
             flash(f"已保存账号 {user.username}", "info")
             return redirect(url_for("accounts.users"))
-    return render_template("accounts/user_form.html", form=form, user=user)
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.table_name == User.__tablename__, AuditEvent.row_id == user.id)
+        .order_by(AuditEvent.id.desc())
+    )
+    return render_template(
+        "accounts/user_form.html", form=form, user=user, events=[describe(e) for e in events]
+    )

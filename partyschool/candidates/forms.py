@@ -14,23 +14,17 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from partyschool.candidates.models import DORM_GRADE_LABELS
 from partyschool.candidates.rules import (
     EXPERIENCE_LABELS,
     STAGE_LABELS,
     VETO_HOLDER_LABELS,
-    DormGrade,
     Stage,
     Step,
 )
 from partyschool.web.forms import Form
 
 PUBLICITY_PLACES = ("学区", "学院楼栋", "学院", "所住楼栋")
-DORM_GRADE_LABELS = {
-    DormGrade.OUTSTANDING: "文明寝室（优秀）",
-    DormGrade.GOOD: "良好",
-    DormGrade.PASSING: "合格",
-    DormGrade.DIRTY: "脏乱差",
-}
 
 
 def _choices(labels: dict) -> list[SelectChoice]:

@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
 
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from partyschool.accounts.models import User
 from partyschool.audit import Audited
 from partyschool.candidates.rules import (
+    EXPERIENCE_LABELS,
+    STAGE_LABELS,
+    STEP_LABELS,
+    VETO_HOLDER_LABELS,
     DormGrade,
     ExperienceKind,
     Level,
@@ -20,6 +25,14 @@ from partyschool.candidates.rules import (
 )
 from partyschool.extensions import db, enum_column, utcnow
 from partyschool.organization.models import College, District, PartyBranch, PartySchool, Room
+
+LEVEL_LABELS = {"undergraduate": "本专科", "graduate": "研究生"}
+DORM_GRADE_LABELS = {
+    DormGrade.OUTSTANDING: "文明寝室（优秀）",
+    DormGrade.GOOD: "良好",
+    DormGrade.PASSING: "合格",
+    DormGrade.DIRTY: "脏乱差",
+}
 
 
 class ContactKind(StrEnum):
@@ -55,6 +68,25 @@ class Candidate(Audited, db.Model):
     """A student on the development pipeline and the facts the rules read."""
 
     __tablename__ = "candidates"
+    audit_title = "档案信息"
+    audit_labels = MappingProxyType(
+        {
+            "student_no": "学号",
+            "name": "姓名",
+            "stage": "阶段",
+            "level": "层次",
+            "major": "专业",
+            "class_name": "班级",
+            "grade": "年级",
+            "room_id": "寝室",
+            "is_league_member": "共青团员",
+            "league_recommended_on": "团组织推优日期",
+            "academic_standing": "学业情况",
+            "is_academic_ok": "学习成绩符合要求",
+            "is_outstanding_class": "先进班级",
+        }
+    )
+    audit_value_labels = MappingProxyType({"stage": STAGE_LABELS, "level": LEVEL_LABELS})
     __table_args__ = (Index("ix_candidates_school_stage", "party_school_id", "stage"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,6 +163,18 @@ class StageChange(_Fact, db.Model):
     """Entering a stage, on a date, by an organizer's decision (or an audited override)."""
 
     __tablename__ = "stage_changes"
+    audit_title = "阶段"
+    audit_labels = MappingProxyType(
+        {
+            "stage": "阶段",
+            "entered_on": "日期",
+            "ruleset": "依据的规则",
+            "override_reason": "强制变更理由",
+            "is_migrated": "历史档案迁移",
+            "source_file": "来源文件",
+        }
+    )
+    audit_value_labels = MappingProxyType({"stage": STAGE_LABELS})
     # A candidate enters each stage once: two requests racing to promote make one change.
     __table_args__ = (UniqueConstraint("candidate_id", "stage"),)
 
@@ -150,6 +194,13 @@ class Contact(_Fact, db.Model):
     """A cultivation contact (培养联系人) or sponsor (入党介绍人) of the candidate."""
 
     __tablename__ = "contacts"
+    audit_title = "培养联系人/入党介绍人"
+    audit_labels = MappingProxyType(
+        {"kind": "类别", "person_name": "姓名", "assigned_on": "确定日期"}
+    )
+    audit_value_labels = MappingProxyType(
+        {"kind": {"contact": "培养联系人", "sponsor": "入党介绍人"}}
+    )
 
     kind: Mapped[ContactKind] = mapped_column(enum_column(ContactKind))
     person_name: Mapped[str] = mapped_column(String(100))
@@ -160,6 +211,20 @@ class Opinion(_Fact, db.Model):
     """The college party organization's or a course teacher's opinion on the studies."""
 
     __tablename__ = "opinions"
+    audit_title = "学院或任课教师意见"
+    audit_labels = MappingProxyType(
+        {
+            "source": "意见来源",
+            "author": "提出人",
+            "content": "意见",
+            "is_favourable": "同意",
+            "given_on": "日期",
+            "resolved_on": "解决日期",
+        }
+    )
+    audit_value_labels = MappingProxyType(
+        {"source": {"college": "学院党组织", "teacher": "任课教师"}}
+    )
 
     source: Mapped[OpinionSource] = mapped_column(enum_column(OpinionSource))
     author: Mapped[str] = mapped_column(String(100))
@@ -174,6 +239,17 @@ class Experience(_Fact, db.Model):
     """One of the three experiences (三个经历), with its evidence."""
 
     __tablename__ = "experiences"
+    audit_title = "“三个经历”"
+    audit_labels = MappingProxyType(
+        {
+            "kind": "经历类型",
+            "description": "具体内容",
+            "evidence": "佐证材料",
+            "occurred_on": "时间",
+            "is_verified": "已核实",
+        }
+    )
+    audit_value_labels = MappingProxyType({"kind": EXPERIENCE_LABELS})
 
     kind: Mapped[ExperienceKind] = mapped_column(enum_column(ExperienceKind))
     description: Mapped[str] = mapped_column(String(500))
@@ -186,6 +262,11 @@ class DormRating(Audited, db.Model):
     """A room's dormitory civilization rating (寝室文明) for one term."""
 
     __tablename__ = "dorm_ratings"
+    audit_title = "寝室文明评定"
+    audit_labels = MappingProxyType(
+        {"term": "学期", "grade": "评定", "rectified_on": "整改完成日期", "note": "说明"}
+    )
+    audit_value_labels = MappingProxyType({"grade": DORM_GRADE_LABELS})
     __table_args__ = (UniqueConstraint("room_id", "term"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -202,6 +283,18 @@ class Veto(_Fact, db.Model):
     """A veto (否决权) exercised against the candidate; it binds until lifted."""
 
     __tablename__ = "vetoes"
+    audit_title = "否决意见"
+    audit_labels = MappingProxyType(
+        {
+            "holder": "否决方",
+            "holder_name": "否决单位或教师",
+            "reason": "理由",
+            "decided_on": "决定日期",
+            "lifted_on": "撤销日期",
+            "lift_reason": "撤销理由",
+        }
+    )
+    audit_value_labels = MappingProxyType({"holder": VETO_HOLDER_LABELS})
 
     holder: Mapped[VetoHolder] = mapped_column(enum_column(VetoHolder))
     holder_name: Mapped[str] = mapped_column(String(100))
@@ -215,6 +308,19 @@ class VolunteerLog(_Fact, db.Model):
     """Volunteer service the candidate logged (义工), counted once an organizer approves it."""
 
     __tablename__ = "volunteer_logs"
+    audit_title = "义工服务"
+    audit_labels = MappingProxyType(
+        {
+            "activity": "服务内容",
+            "hours": "小时",
+            "served_on": "服务日期",
+            "status": "审核",
+            "review_note": "审核意见",
+        }
+    )
+    audit_value_labels = MappingProxyType(
+        {"status": {"pending": "待审核", "approved": "已通过", "rejected": "未通过"}}
+    )
 
     activity: Mapped[str] = mapped_column(String(200))
     hours: Mapped[Decimal] = mapped_column(Numeric(6, 1))
@@ -230,6 +336,16 @@ class TrainingRecord(_Fact, db.Model):
     """A completed party-school training class, with its certificate serial."""
 
     __tablename__ = "training_records"
+    audit_title = "党校培训结业"
+    audit_labels = MappingProxyType(
+        {
+            "target_stage": "培训对象",
+            "class_name": "培训班",
+            "completed_on": "结业日期",
+            "certificate_serial": "结业证书编号",
+        }
+    )
+    audit_value_labels = MappingProxyType({"target_stage": STAGE_LABELS})
 
     target_stage: Mapped[Stage] = mapped_column(enum_column(Stage))
     class_name: Mapped[str] = mapped_column(String(200))
@@ -241,6 +357,23 @@ class PublicityNotice(_Fact, db.Model):
     """A publicity period (公示) for development or confirmation, in its places."""
 
     __tablename__ = "publicity_notices"
+    audit_title = "公示"
+    audit_labels = MappingProxyType(
+        {
+            "step": "事项",
+            "starts_on": "开始日期",
+            "ends_on": "结束日期",
+            "objections": "反映的问题",
+            "has_unresolved_objection": "有未查清的问题",
+            "outcome": "结果",
+        }
+    )
+    audit_value_labels = MappingProxyType(
+        {
+            "step": STEP_LABELS,
+            "outcome": {"pending": "公示中", "passed": "通过", "failed": "未通过"},
+        }
+    )
 
     step: Mapped[Step] = mapped_column(enum_column(Step))
     places: Mapped[list[str]] = mapped_column(JSON)
@@ -257,6 +390,10 @@ class Talk(_Fact, db.Model):
     """A talk with the candidate (谈话), such as the one before admission."""
 
     __tablename__ = "talks"
+    audit_title = "谈话"
+    audit_labels = MappingProxyType(
+        {"talked_on": "谈话日期", "talker": "谈话人", "summary": "谈话内容"}
+    )
 
     talked_on: Mapped[date]
     talker: Mapped[str] = mapped_column(String(100))
@@ -267,6 +404,11 @@ class Review(_Fact, db.Model):
     """A political review (政审) or pre-review (预审) and its conclusion."""
 
     __tablename__ = "reviews"
+    audit_title = "政审/预审"
+    audit_labels = MappingProxyType(
+        {"kind": "类别", "is_passed": "通过", "decided_on": "日期", "note": "说明"}
+    )
+    audit_value_labels = MappingProxyType({"kind": {"political": "政治审查", "pre": "预审"}})
 
     kind: Mapped[ReviewKind] = mapped_column(enum_column(ReviewKind))
     is_passed: Mapped[bool]

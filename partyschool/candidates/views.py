@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from partyschool.access import allow, get_scoped, require_school
 from partyschool.accounts.models import ORGANIZERS, Role
-from partyschool.audit import AuditEvent
+from partyschool.audit import AuditEvent, describe
 from partyschool.candidates import forms, listing, services
 from partyschool.candidates import publicity as publicity_lists
 from partyschool.candidates.imports import dorms, history, roster
@@ -31,25 +31,10 @@ from partyschool.web.navigation import safe_next
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 
 
-TABLE_LABELS = {
-    "candidates": "档案信息",
-    "stage_changes": "阶段",
-    "experiences": "“三个经历”",
-    "vetoes": "否决意见",
-    "volunteer_logs": "义工服务",
-    "training_records": "党校培训",
-    "publicity_notices": "公示",
-    "talks": "谈话",
-    "reviews": "政审/预审",
-    "contacts": "培养联系人/入党介绍人",
-    "opinions": "意见",
-}
-
-
 @bp.app_context_processor
 def labels() -> dict:
     """Chinese names of stages and steps for every template."""
-    return {"STAGE_LABELS": STAGE_LABELS, "STEP_LABELS": STEP_LABELS, "TABLE_LABELS": TABLE_LABELS}
+    return {"STAGE_LABELS": STAGE_LABELS, "STEP_LABELS": STEP_LABELS}
 
 
 def _candidate(candidate_id: int) -> Candidate:
@@ -113,7 +98,7 @@ def show(candidate_id: int):
         "candidates/show.html",
         candidate=candidate,
         assessment=assessment,
-        events=list(events),
+        events=[describe(e) for e in events],
         ratings=sorted(ratings, key=lambda r: r.term, reverse=True),
         fact_kinds=services.FACT_KINDS,
         promote_form=forms.PromoteForm(on=today(), stage=candidate.stage.value),
