@@ -44,7 +44,6 @@ FACT_KINDS = {
     "experience": FactKind(forms.ExperienceForm, "experiences", "记录“三个经历”"),
     "veto": FactKind(forms.VetoForm, "vetoes", "记录否决意见"),
     "volunteer": FactKind(forms.VolunteerForm, "volunteer_logs", "记录义工服务"),
-    "training": FactKind(forms.TrainingForm, "trainings", "记录党校培训结业"),
     "publicity": FactKind(forms.PublicityForm, "publicity_notices", "记录公示"),
     "talk": FactKind(forms.TalkForm, "talks", "记录谈话"),
     "review": FactKind(forms.ReviewForm, "reviews", "记录政审或预审"),

@@ -3,96 +3,40 @@
 import io
 import subprocess
 import zipfile
-from datetime import timedelta
-from decimal import Decimal
 
 import openpyxl
 import pytest
 from sqlalchemy import select
 
-from courses.models import EnrolmentStatus, LessonProgress, ReadingReport, ReportStatus
-from exams.models import Attempt, AttemptStatus, Exam, Paper, PaperMode
+from courses.models import EnrolmentStatus, ReadingReport, ReportStatus
 from partyschool.accounts.models import Role
 from partyschool.audit import AuditEvent
 from partyschool.candidates.models import DormRating, TrainingRecord, Veto
 from partyschool.candidates.rules import DormGrade, Stage, VetoHolder
 from partyschool.certificates.models import Certificate, CertificateStatus
-from partyschool.extensions import today, utcnow
+from partyschool.extensions import today
 from partyschool.organization.models import Building, Room
 from tests.factories import (
     make_branch_school,
-    make_candidate,
-    make_class,
-    make_course,
-    make_enrolment,
+    make_completed_enrolment,
+    make_ended_class,
     make_user,
     reread,
 )
 
 
 @pytest.fixture
-def school(session):
-    school = make_branch_school(session, code="d1")
-    make_user(session, Role.ORGANIZER, school, username="org")
-    make_user(session, Role.BRANCH_ADMIN, school, username="badmin")
-    session.commit()
-    return school
-
-
-@pytest.fixture
 def training_class(session, school):
-    course = make_course(session, school, required_hours=Decimal("1.5"))
-    training_class = make_class(session, course, report_min_chars=0)
-    paper = Paper(party_school_id=school.id, title="卷", mode=PaperMode.FIXED, items=[])
-    now = utcnow()
-    session.add(
-        Exam(
-            training_class=training_class,
-            paper=paper,
-            title="结业考试",
-            opens_at=now - timedelta(days=1),
-            closes_at=now + timedelta(days=1),
-            time_limit_minutes=60,
-            pass_mark=Decimal(60),
-        )
-    )
+    training_class = make_ended_class(session, school)
     session.commit()
     return training_class
 
 
 def complete(session, training_class, name="合格学员", *, hours=True, score=90, **candidate):
     """A trainee who has done everything the class asks (unless told otherwise)."""
-    trainee = make_candidate(session, training_class.party_school, name=name, **candidate)
-    enrolment = make_enrolment(
-        session, training_class, trainee, usual_score=Decimal(80), practice_score=Decimal(80)
+    return make_completed_enrolment(
+        session, training_class, name, hours=hours, score=score, **candidate
     )
-    if hours:
-        for lesson in training_class.course.lessons:
-            session.add(
-                LessonProgress(
-                    enrolment_id=enrolment.id,
-                    lesson_id=lesson.id,
-                    seconds=lesson.required_minutes * 60,
-                )
-            )
-    exam = session.scalar(select(Exam).where(Exam.class_id == training_class.id))
-    session.add(
-        Attempt(
-            exam=exam,
-            enrolment=enrolment,
-            number=1,
-            seed="s",
-            items=[],
-            deadline_at=utcnow(),
-            submitted_at=utcnow(),
-            status=AttemptStatus.SUBMITTED,
-            score=Decimal(score),
-            max_score=Decimal(100),
-            is_fully_graded=True,
-        )
-    )
-    session.commit()
-    return enrolment
 
 
 def issue(client, enrolment):
