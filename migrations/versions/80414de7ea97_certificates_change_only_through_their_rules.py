@@ -32,7 +32,7 @@ def upgrade():
         "DELETE FROM serial_counters WHERE id NOT IN "
         "(SELECT MIN(id) FROM serial_counters GROUP BY party_school_id, year)"
     )
-    with op.batch_alter_table('serial_counters', schema=None, recreate='always') as batch_op:
+    with op.batch_alter_table('serial_counters', schema=None) as batch_op:
         batch_op.drop_constraint('uq_serial_counters_party_school_id', type_='unique')
         batch_op.drop_constraint('fk_serial_counters_class_id_training_classes', type_='foreignkey')
         batch_op.drop_column('class_id')
@@ -72,7 +72,7 @@ def downgrade():
     series = bind.execute(sa.text("SELECT party_school_id, year, next_number FROM serial_counters")).all()
     classes = bind.execute(sa.text("SELECT DISTINCT party_school_id, class_id FROM certificates")).all()
     op.execute("DELETE FROM serial_counters")
-    with op.batch_alter_table('serial_counters', schema=None, recreate='always') as batch_op:
+    with op.batch_alter_table('serial_counters', schema=None) as batch_op:
         batch_op.drop_constraint('uq_serial_counters_party_school_id', type_='unique')
         batch_op.add_column(sa.Column('class_id', sa.Integer(), nullable=False))
         batch_op.create_foreign_key('fk_serial_counters_class_id_training_classes', 'training_classes', ['class_id'], ['id'])
