@@ -59,6 +59,7 @@ TABLE_LABELS = {
     "vetoes": "否决意见",
     "volunteer_logs": "义工服务",
     "training_records": "党校培训",
+    "certificates": "结业证书",
     "publicity_notices": "公示",
     "talks": "谈话",
     "reviews": "政审/预审",

@@ -44,7 +44,7 @@ class TrainingCompletionForm(Form):
         description="须为该学员本人的有效证书；培训班与结业日期以证书为准",
     )
     target_stage = SelectField(
-        "培训类别",
+        "培训类别（外部培训）",
         choices=[
             SelectChoice(str(s), f"{STAGE_LABELS[s]}培训")
             for s in (Stage.ACTIVIST, Stage.CANDIDATE)

@@ -143,6 +143,8 @@ def fits(document) -> bool:
     ends above the QR code (with the serial) and the signature."""
     if len(document.pages) != 1:
         return False
+    # The laid-out boxes are WeasyPrint's internals (pinned in pyproject.toml); an upgrade
+    # that changes them fails the layout tests in tests/certificates.
     found = {}
     for box in document.pages[0]._page_box.descendants():
         element = getattr(box, "element", None)
