@@ -5,10 +5,11 @@ import pytest
 from sqlalchemy import select
 
 from partyschool import config
-from partyschool.certificates.models import Certificate
+from partyschool.certificates.models import Certificate, CertificateStatus
+from partyschool.cli import seed_everything
 from tests.certificates.conftest import read_certificate
-from tests.conftest import Client
-from tests.factories import make_completed_enrolment, reread
+from tests.conftest import CSRF_META
+from tests.factories import PASSWORD, make_completed_enrolment, reread
 
 PUBLIC = "https://dangxiao.example.edu.cn"
 
@@ -30,17 +31,25 @@ def test_a_certificate_issued_through_another_host_points_at_the_public_address(
     app, session, ended_class, tmp_path
 ):
     enrolment = make_completed_enrolment(session, ended_class)
-    client = Client(app)
-    client.raw = app.test_client()
-    client.raw.environ_base["HTTP_HOST"] = "10.1.2.3:8080"
-    client.login("org")
-    client.post(f"/certificates/enrolments/{enrolment.id}/issue")
+    browser = app.test_client()  # the organizer reaches the server by its internal address
+    internal = "http://10.1.2.3:8080"
+    token = CSRF_META.search(browser.get("/login", base_url=internal).get_data(as_text=True))
+    login = {"username": "org", "password": PASSWORD, "csrf_token": token.group(1)}
+    assert browser.post("/login", data=login, base_url=internal).status_code == 302
+    issued = browser.post(
+        f"/certificates/enrolments/{enrolment.id}/issue",
+        data={"csrf_token": token.group(1)},
+        base_url=internal,
+        follow_redirects=True,
+    )
+    assert "已颁发证书" in issued.get_data(as_text=True)
     certificate = reread(session).scalar(select(Certificate))
     codes, _ = read_certificate(certificate.pdf, tmp_path)
     assert codes == [
         f"http://127.0.0.1:5000/verify/{certificate.serial}?code={certificate.verification_code}"
     ]
-    answer = client.get(f"/api/v1/certificates/{certificate.serial}").get_json()
+    answer = browser.get(f"/api/v1/certificates/{certificate.serial}", base_url=internal)
+    answer = answer.get_json()
     assert answer["public_key_url"] == "http://127.0.0.1:5000/api/v1/certificates/public-key"
 
 
@@ -52,5 +61,17 @@ def test_the_command_uses_the_configured_address(app, session, ended_class, tmp_
     )
     assert result.exit_code == 0, result.output
     certificate = reread(session).scalar(select(Certificate))
+    codes, _ = read_certificate(certificate.pdf, tmp_path)
+    assert codes == [f"{PUBLIC}/verify/{certificate.serial}?code={certificate.verification_code}"]
+
+
+def test_the_demo_certificates_use_the_configured_address(app, session, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", PUBLIC)
+    with app.app_context():
+        seed_everything(session)
+    session.commit()
+    certificate = session.scalar(
+        select(Certificate).where(Certificate.status == CertificateStatus.VALID)
+    )
     codes, _ = read_certificate(certificate.pdf, tmp_path)
     assert codes == [f"{PUBLIC}/verify/{certificate.serial}?code={certificate.verification_code}"]
