@@ -38,7 +38,20 @@ def upgrade():
         batch_op.drop_column('class_id')
         batch_op.create_unique_constraint('uq_serial_counters_party_school_id', ['party_school_id', 'year'])
 
-    # At most one valid certificate per enrolment, held by the database.
+    # At most one valid certificate per enrolment, held by the database. Racing issuers may
+    # have left several: the first stands, the later ones are marked superseded by it, and
+    # their completions leave the records (the first one's completion remains).
+    op.execute(
+        "UPDATE certificates SET status = 'superseded', superseded_by_id = "
+        "(SELECT MIN(first.id) FROM certificates AS first "
+        "WHERE first.enrolment_id = certificates.enrolment_id AND first.status = 'valid') "
+        "WHERE status = 'valid' AND id > (SELECT MIN(first.id) FROM certificates AS first "
+        "WHERE first.enrolment_id = certificates.enrolment_id AND first.status = 'valid')"
+    )
+    op.execute(
+        "DELETE FROM training_records WHERE certificate_serial IN "
+        "(SELECT serial FROM certificates WHERE status <> 'valid')"
+    )
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.create_index(
             'uq_certificates_valid_enrolment',
