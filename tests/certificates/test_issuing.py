@@ -32,19 +32,12 @@ def training_class(session, school):
     return training_class
 
 
-def complete(session, training_class, name="合格学员", *, hours=True, score=90, **candidate):
-    """A trainee who has done everything the class asks (unless told otherwise)."""
-    return make_completed_enrolment(
-        session, training_class, name, hours=hours, score=score, **candidate
-    )
-
-
 def issue(client, enrolment):
     return client.post(f"/certificates/enrolments/{enrolment.id}/issue", follow_redirects=True)
 
 
 def test_a_complete_trainee_gets_a_certificate_with_a_snapshot(client, session, training_class):
-    enrolment = complete(session, training_class, name="𠮷䶮")
+    enrolment = make_completed_enrolment(session, training_class, name="𠮷䶮")
     client.login("org")
     text = issue(client, enrolment).get_data(as_text=True)
     assert "已颁发证书" in text
@@ -78,7 +71,7 @@ def test_a_complete_trainee_gets_a_certificate_with_a_snapshot(client, session, 
     ],
 )
 def test_each_gate_refuses_with_its_reason(client, session, training_class, spoil, reason):
-    enrolment = complete(
+    enrolment = make_completed_enrolment(
         session, training_class, hours=spoil != "hours", score=30 if spoil == "grade" else 90
     )
     candidate = enrolment.candidate
@@ -107,7 +100,7 @@ def test_each_gate_refuses_with_its_reason(client, session, training_class, spoi
 
 def test_a_returned_report_blocks_and_a_passed_one_lets_through(client, session, training_class):
     training_class.report_min_chars = 10
-    enrolment = complete(session, training_class)
+    enrolment = make_completed_enrolment(session, training_class)
     session.add(
         ReadingReport(
             enrolment=enrolment, text="心得" * 10, signature=[], status=ReportStatus.RETURNED
@@ -126,7 +119,10 @@ def test_a_returned_report_blocks_and_a_passed_one_lets_through(client, session,
 
 
 def test_issued_only_once_and_the_series_counts_up(client, session, training_class):
-    first, second = complete(session, training_class), complete(session, training_class)
+    first, second = (
+        make_completed_enrolment(session, training_class),
+        make_completed_enrolment(session, training_class),
+    )
     client.login("org")
     issue(client, first)
     assert "已颁发证书" in issue(client, first).get_data(as_text=True)  # the flash of the 1st
@@ -137,7 +133,7 @@ def test_issued_only_once_and_the_series_counts_up(client, session, training_cla
 
 def test_the_completion_feeds_the_next_stage(client, session, training_class):
     """After the certificate, the activist-training rule no longer blocks 发展对象."""
-    enrolment = complete(session, training_class, days_in_stage=400)
+    enrolment = make_completed_enrolment(session, training_class, days_in_stage=400)
     client.login("org")
     url = f"/api/v1/candidates/{enrolment.candidate.student_no}/eligibility"
     before = {s["step"]: s for s in client.get(url).get_json()["steps"]}
@@ -152,7 +148,7 @@ def test_the_completion_feeds_the_next_stage(client, session, training_class):
 
 
 def test_revoke_needs_an_admin_and_a_reason_and_is_audited(app, client, session, training_class):
-    enrolment = complete(session, training_class)
+    enrolment = make_completed_enrolment(session, training_class)
     client.login("org")
     issue(client, enrolment)
     certificate = reread(session).scalar(select(Certificate))
@@ -177,8 +173,8 @@ def test_revoke_needs_an_admin_and_a_reason_and_is_audited(app, client, session,
 
 def test_batch_issue_zip_and_completion_export(client, session, training_class):
     for number in range(3):
-        complete(session, training_class, name=f"学员{number}")
-    complete(session, training_class, name="差学时", hours=False)
+        make_completed_enrolment(session, training_class, name=f"学员{number}")
+    make_completed_enrolment(session, training_class, name="差学时", hours=False)
     client.login("org")
     first = client.post(f"/certificates/classes/{training_class.id}/issue-batch").get_json()
     assert first["done"] == 3 and first["remaining"] == 0 and first["blocked"] == 1
@@ -202,7 +198,7 @@ def test_api_lists_own_or_scoped_certificates_and_guards_the_pdf(
     client, session, training_class, token
 ):
     owner = make_user(session, Role.ACTIVIST, training_class.party_school, username="stu")
-    enrolment = complete(session, training_class, user=owner)
+    enrolment = make_completed_enrolment(session, training_class, user=owner)
     other_school = make_branch_school(session)
     make_user(session, Role.ORGANIZER, other_school, username="stranger")
     session.commit()
