@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -105,7 +105,14 @@ def issue_batch(count: int) -> tuple[float, list[int]]:
         users = demo.seed_accounts(db.session, schools)
         school = schools["district1"]
         course = make_course(db.session, school, required_hours=Decimal("1.5"))
-        training_class = make_class(db.session, course, report_min_chars=0, capacity=count)
+        training_class = make_class(  # ended yesterday: certificates come after the class
+            db.session,
+            course,
+            report_min_chars=0,
+            capacity=count,
+            starts_on=today() - timedelta(days=30),
+            ends_on=today() - timedelta(days=1),
+        )
         now = utcnow()
         exam = Exam(
             training_class=training_class,

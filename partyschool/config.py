@@ -23,6 +23,21 @@ def _secret_key(instance_path: Path, is_production: bool) -> str:
     return path.read_text().strip()
 
 
+def _public_base_url(is_production: bool) -> str:
+    """Return PUBLIC_BASE_URL, the address the public reaches the site at (QR codes and
+    verification links); production must name it, since no request's host can be trusted."""
+    url = os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+    if url:
+        if not url.startswith(("https://", "http://")):
+            raise ConfigError("PUBLIC_BASE_URL must start with https:// or http://")
+        return url
+    if is_production:
+        raise ConfigError(
+            "PUBLIC_BASE_URL must be set in production (e.g. https://dangxiao.example.edu.cn)"
+        )
+    return "http://127.0.0.1:5000"
+
+
 def _database_url(instance_path: Path) -> str:
     """Return DATABASE_URL, normalised to the psycopg 3 driver for PostgreSQL."""
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'partyschool.db'}"
@@ -42,6 +57,7 @@ def from_environment(instance_path: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "IS_PRODUCTION": is_production,
+        "PUBLIC_BASE_URL": _public_base_url(is_production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": is_https,

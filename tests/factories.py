@@ -250,3 +250,79 @@ def make_attempt(session: Session, exam, enrolment=None, **overrides):
     session.add(attempt)
     session.flush()
     return attempt
+
+
+def make_ended_class(session: Session, school: PartySchool | None = None, **overrides):
+    """A training class that ended yesterday, with a course of 1.5 hours and an exam."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from exams.models import Exam, Paper, PaperMode
+    from partyschool.extensions import today, utcnow
+
+    course = make_course(session, school, required_hours=Decimal("1.5"))
+    values = {
+        "report_min_chars": 0,
+        "starts_on": today() - timedelta(days=30),
+        "ends_on": today() - timedelta(days=1),
+    }
+    training_class = make_class(session, course, **(values | overrides))
+    now = utcnow()
+    session.add(
+        Exam(
+            training_class=training_class,
+            paper=Paper(
+                party_school_id=course.party_school_id, title="卷", mode=PaperMode.FIXED, items=[]
+            ),
+            title="结业考试",
+            opens_at=now - timedelta(days=2),
+            closes_at=now - timedelta(days=1),
+            time_limit_minutes=60,
+            pass_mark=Decimal(60),
+        )
+    )
+    session.flush()
+    return training_class
+
+
+def make_completed_enrolment(
+    session: Session, training_class, name="合格学员", *, hours=True, score=90, **candidate
+):
+    """A trainee who has done everything the class asks (unless told otherwise)."""
+    from decimal import Decimal
+
+    from courses.models import LessonProgress
+    from exams.models import Attempt, AttemptStatus, Exam
+    from partyschool.extensions import utcnow
+
+    trainee = make_candidate(session, training_class.party_school, name=name, **candidate)
+    enrolment = make_enrolment(
+        session, training_class, trainee, usual_score=Decimal(80), practice_score=Decimal(80)
+    )
+    if hours:
+        for lesson in training_class.course.lessons:
+            session.add(
+                LessonProgress(
+                    enrolment_id=enrolment.id,
+                    lesson_id=lesson.id,
+                    seconds=lesson.required_minutes * 60,
+                )
+            )
+    exam = session.scalar(select(Exam).where(Exam.class_id == training_class.id))
+    session.add(
+        Attempt(
+            exam=exam,
+            enrolment=enrolment,
+            number=1,
+            seed="s",
+            items=[],
+            deadline_at=utcnow(),
+            submitted_at=utcnow(),
+            status=AttemptStatus.SUBMITTED,
+            score=Decimal(score),
+            max_score=Decimal(100),
+            is_fully_graded=True,
+        )
+    )
+    session.commit()
+    return enrolment

@@ -29,7 +29,7 @@ from exams.models import (
 from exams.questions import QuestionData, QuestionType, to_json
 from partyschool.access import rule_for
 from partyschool.accounts.models import Role, User
-from partyschool.candidates.models import Candidate, Veto, VolunteerLog
+from partyschool.candidates.models import Candidate, TrainingRecord, Veto, VolunteerLog
 from partyschool.candidates.rules import VetoHolder
 from partyschool.certificates.models import Certificate
 from partyschool.extensions import db, today, utcnow
@@ -91,6 +91,16 @@ def world(session) -> World:
     )
     candidate_a.volunteer_logs.append(
         VolunteerLog(activity=MARKER, hours=Decimal(2), served_on=today())
+    )
+    candidate_a.trainings.append(
+        TrainingRecord(
+            target_stage="activist",
+            class_name=MARKER,
+            completed_on=today(),
+            issuing_body=MARKER,
+            evidence=MARKER,
+            evidence_file="e" * 32 + ".pdf",
+        )
     )
     course_a = make_course(session, school_a, title=f"{MARKER}课程")
     class_a = make_class(session, course_a, name=f"{MARKER}培训班")
@@ -200,6 +210,7 @@ FOREIGN_IDS = {
     "veto_id": lambda w: w.candidate_a.vetoes[0].id,
     "fact_id": lambda w: w.candidate_a.vetoes[0].id,
     "log_id": lambda w: w.candidate_a.volunteer_logs[0].id,
+    "record_id": lambda w: w.candidate_a.trainings[0].id,
     "room_id": lambda w: w.room_a.id,
     "course_id": lambda w: w.class_a.course_id,
     "lesson_id": lambda w: w.class_a.course.lessons[0].id,

@@ -5,7 +5,7 @@ earlier system; a candidate enters each stage once; academic standing may be unk
 an unfavourable opinion is resolved on a date.
 
 Revision ID: b41d2c7a9e10
-Revises: 543de6d13311
+Revises: 80414de7ea97
 Create Date: 2026-11-30 10:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = 'b41d2c7a9e10'
-down_revision = '543de6d13311'
+down_revision = '80414de7ea97'
 branch_labels = None
 depends_on = None
 

@@ -17,9 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from partyschool.candidates.models import DORM_GRADE_LABELS
 from partyschool.candidates.rules import (
     EXPERIENCE_LABELS,
-    STAGE_LABELS,
     VETO_HOLDER_LABELS,
-    Stage,
     Step,
 )
 from partyschool.web.forms import Form
@@ -69,18 +67,6 @@ class VolunteerForm(Form):
         "小时数", places=1, validators=[InputRequired("请填写小时数"), NumberRange(0.5, 24)]
     )
     served_on = DateField("服务日期", validators=[InputRequired("请填写日期")])
-
-
-class TrainingForm(Form):
-    """Record a completed party-school training."""
-
-    target_stage = SelectField(
-        "培训类别",
-        choices=_choices({s: f"{STAGE_LABELS[s]}培训" for s in (Stage.ACTIVIST, Stage.CANDIDATE)}),
-    )
-    class_name = StringField("培训班", validators=_required("培训班", 200))
-    completed_on = DateField("结业日期", validators=[InputRequired("请填写日期")])
-    certificate_serial = StringField("结业证书编号", validators=[Optional(), Length(max=64)])
 
 
 class PublicityForm(Form):
@@ -225,7 +211,6 @@ FACT_FORMS = {
     "experience": ExperienceForm,
     "veto": VetoForm,
     "volunteer": VolunteerForm,
-    "training": TrainingForm,
     "publicity": PublicityForm,
     "talk": TalkForm,
     "review": ReviewForm,

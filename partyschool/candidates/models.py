@@ -333,7 +333,8 @@ class VolunteerLog(_Fact, db.Model):
 
 
 class TrainingRecord(_Fact, db.Model):
-    """A completed party-school training class, with its certificate serial."""
+    """A completed party-school training class: a certificate of this platform (its serial),
+    or a training elsewhere (外部培训) with who held it and the evidence."""
 
     __tablename__ = "training_records"
     audit_title = "党校培训结业"
@@ -343,14 +344,25 @@ class TrainingRecord(_Fact, db.Model):
             "class_name": "培训班",
             "completed_on": "结业日期",
             "certificate_serial": "结业证书编号",
+            "issuing_body": "举办单位",
+            "evidence": "证明材料",
         }
     )
     audit_value_labels = MappingProxyType({"target_stage": STAGE_LABELS})
 
     target_stage: Mapped[Stage] = mapped_column(enum_column(Stage))
-    class_name: Mapped[str] = mapped_column(String(200))
+    # A class's full title: 第N期 and a name of up to 200 characters.
+    class_name: Mapped[str] = mapped_column(String(300))
     completed_on: Mapped[date]
     certificate_serial: Mapped[str] = mapped_column(String(64), default="")
+    issuing_body: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    evidence: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    evidence_file: Mapped[str | None] = mapped_column(String(100))
+
+    @property
+    def is_external(self) -> bool:
+        """True when no certificate of this platform stands behind the completion."""
+        return not self.certificate_serial
 
 
 class PublicityNotice(_Fact, db.Model):

@@ -317,7 +317,6 @@ FACT_KINDS = {
     "experience": FactKind("experiences", "“三个经历”", {"occurred_on": "时间"}),
     "veto": FactKind("vetoes", "否决意见", {"decided_on": "决定日期"}),
     "volunteer": FactKind("volunteer_logs", "义工服务", {"served_on": "服务日期"}),
-    "training": FactKind("trainings", "党校培训结业", {"completed_on": "结业日期"}),
     "publicity": FactKind("publicity_notices", "公示", {"starts_on": "开始日期"}),
     "talk": FactKind("talks", "谈话", {"talked_on": "谈话日期"}),
     "review": FactKind("reviews", "政审或预审", {"decided_on": "日期"}),

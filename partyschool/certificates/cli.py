@@ -48,6 +48,8 @@ def verify_command(document: Path, public_key_file: Path | None):
         click.echo(f"revoked reason: {answer.get('revoked_reason')}")
     if answer.get("superseded_by"):
         click.echo(f"superseded by: {answer.get('superseded_by')}")
+    if answer.get("supersedes"):
+        click.echo(f"re-issued in place of: {answer.get('supersedes')}")
     click.echo(f"as of: {answer.get('checked_on')} (ask the live page for the current status)")
 
 

@@ -21,15 +21,27 @@ def issue_class(class_id: int, username: str):
     actor = db.session.scalar(select(User).where(User.username == username))
     if training_class is None or actor is None:
         raise click.ClickException("unknown class or user")
+    if not services.may_issue_for(actor, training_class.party_school_id):
+        raise click.ClickException(
+            f"{username} ({actor.role.label}) may not issue certificates of this class: only "
+            "organizers and admins of its branch school or of the school level may "
+            f"（{actor.display_name} 无权为该班颁发证书）"
+        )
     render = services.renderer()
-    result = services.issue_batch(db.session, training_class, actor, utcnow(), render, 0)
-    with click.progressbar(length=result["remaining"], label="颁发证书") as bar:
-        while True:
-            step = services.issue_batch(db.session, training_class, actor, utcnow(), render, 250)
-            db.session.commit()
-            bar.update(step["issued"])
-            if step["issued"] == 0:
-                break
+    try:
+        result = services.issue_batch(db.session, training_class, actor, utcnow(), render, 0)
+        with click.progressbar(length=result["remaining"], label="颁发证书") as bar:
+            while True:
+                step = services.issue_batch(
+                    db.session, training_class, actor, utcnow(), render, 250
+                )
+                db.session.commit()
+                bar.update(step["issued"])
+                if step["issued"] == 0:
+                    break
+    except services.CertificateError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
     for found in services.class_standings(db.session, training_class, today()):
         if found.certificate is None:
             click.echo(f"{found.enrolment.candidate.student_no}: {'；'.join(found.reasons)}")

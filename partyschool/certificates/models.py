@@ -2,8 +2,9 @@
 
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from courses.models import Enrolment, TrainingClass
@@ -30,6 +31,26 @@ class Certificate(Audited, db.Model):
     """A completion certificate (结业证书), immutable once issued but for its status."""
 
     __tablename__ = "certificates"
+    audit_title = "结业证书"
+    audit_labels = MappingProxyType(
+        {
+            "serial": "证书编号",
+            "class_id": "培训班",
+            "status": "状态",
+            "revoked_reason": "撤销理由",
+            "superseded_by_id": "取代它的证书",
+        }
+    )
+    __table_args__ = (
+        # At most one valid certificate per enrolment, however many issuers race.
+        Index(
+            "uq_certificates_valid_enrolment",
+            "enrolment_id",
+            unique=True,
+            sqlite_where=text("status = 'valid'"),
+            postgresql_where=text("status = 'valid'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     serial: Mapped[str] = mapped_column(String(40), unique=True)
@@ -64,15 +85,15 @@ class Certificate(Audited, db.Model):
 
 
 class SerialCounter(db.Model):
-    """The next sequence number of a series: one per branch school, year and class."""
+    """The next sequence number of a series: one per branch school and year, shared by all
+    its classes, so two classes with the same 期 number never draw the same serial."""
 
     __tablename__ = "serial_counters"
-    __table_args__ = (UniqueConstraint("party_school_id", "year", "class_id"),)
+    __table_args__ = (UniqueConstraint("party_school_id", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     party_school_id: Mapped[int] = mapped_column(ForeignKey("party_schools.id"))
     year: Mapped[int]
-    class_id: Mapped[int] = mapped_column(ForeignKey("training_classes.id"))
     next_number: Mapped[int] = mapped_column(default=1)
 
 

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import re
 import threading
+import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextvars import ContextVar
@@ -35,6 +36,19 @@ CHINESE_DIGITS = "〇一二三四五六七八九"
 # A worker process costs about a second to start; below this many certificates each, one
 # process is quicker.
 PARALLEL_MIN_PER_WORKER = 25
+# The body's font size (pt) and line height, largest first: a long name or class title steps
+# down until the text ends above the QR code, the serial and the signature.
+BODY_FITS = ((18, 2.2), (16, 2.0), (14, 1.9), (12.5, 1.8), (11, 1.7), (10, 1.6), (9, 1.5))
+_jinja.globals["body_fits"] = BODY_FITS
+# The body's line width and the height it may take, in mm (pdf.html's layout), for a first
+# guess of its size; the laid-out page decides.
+BODY_WIDTH_MM, BODY_HEIGHT_MM = 220.0, 72.0
+# Clearance kept between the body and the QR code or the signature, in CSS px (3 mm).
+CLEARANCE_PX = 3 * 96 / 25.4
+
+
+class LayoutError(ValueError):
+    """The certificate's text does not fit on its page even at the smallest size."""
 
 
 @dataclass(frozen=True)
@@ -85,24 +99,64 @@ class CertificateContext:
 
 
 def render_certificate(context: CertificateContext) -> bytes:
-    """Render one certificate to PDF bytes (fetching nothing outside static/)."""
+    """Render one certificate to PDF bytes (fetching nothing outside static/), its body at the
+    largest size that leaves the QR code, serial and signature clear; LayoutError if none."""
     # partyschool.pdf.render_pdf, plus compact CJK fonts (below), and the fonts and the
     # stylesheet loaded once per thread.
     resources = _resources()
-    html = HTML(
-        string=certificate_html(context, inline_css=False),
-        base_url=BASE_URL,
-        url_fetcher=StaticOnlyFetcher(),
-    )
     compacting = _compacting.set(True)
     try:
-        return html.write_pdf(
-            stylesheets=[resources.stylesheet],
-            font_config=resources.font_config,
-            finisher=embed_compact_fonts,
-        )
+        for fit in range(first_fit(context), len(BODY_FITS)):
+            html = HTML(
+                string=certificate_html(context, inline_css=False, fit=fit),
+                base_url=BASE_URL,
+                url_fetcher=StaticOnlyFetcher(),
+            )
+            document = html.render(
+                stylesheets=[resources.stylesheet], font_config=resources.font_config
+            )
+            if fits(document):
+                return document.write_pdf(finisher=embed_compact_fonts)
     finally:
         _compacting.reset(compacting)
+    raise LayoutError(
+        "证书正文过长（姓名、培训班名称或模板正文过长），缩小字号后仍会遮挡二维码和证书编号，"
+        "未颁发；请缩短培训班名称或证书模板正文后再颁发"
+    )
+
+
+def first_fit(context: CertificateContext) -> int:
+    """The largest body size (index into BODY_FITS) at which the text probably fits."""
+    text = fill_body(context).striptags()
+    # Full-width characters take 1 em, others about half.
+    ems = 2 + sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.55 for ch in text)
+    for fit, (size, line_height) in enumerate(BODY_FITS):
+        em_mm = size * 25.4 / 72
+        lines = math.ceil(ems / (BODY_WIDTH_MM / em_mm))
+        if lines * em_mm * line_height <= BODY_HEIGHT_MM:
+            return fit
+    return len(BODY_FITS) - 1
+
+
+def fits(document) -> bool:
+    """True when the laid-out certificate is one page whose body stays inside its width and
+    ends above the QR code (with the serial) and the signature."""
+    if len(document.pages) != 1:
+        return False
+    # The laid-out boxes are WeasyPrint's internals (pinned in pyproject.toml); an upgrade
+    # that changes them fails the layout tests in tests/certificates.
+    found = {}
+    for box in document.pages[0]._page_box.descendants():
+        element = getattr(box, "element", None)
+        for name in (element.get("class") or "").split() if element is not None else ():
+            found.setdefault(name, box)
+    body = found["body"]
+    right = body.position_x + body.margin_width() + 1
+    bottom = body.position_y + body.margin_height()
+    below = min(found[name].position_y for name in ("verification", "signature"))
+    return bottom + CLEARANCE_PX <= below and all(
+        box.position_x + box.margin_width() <= right for box in body.descendants()
+    )
 
 
 def render_certificates(
@@ -118,10 +172,12 @@ def render_certificates(
         return list(pool.map(render_certificate, contexts, chunksize=chunk))
 
 
-def certificate_html(context: CertificateContext, *, inline_css: bool = True) -> str:
-    """The HTML WeasyPrint turns into the certificate (with its stylesheet unless told)."""
+def certificate_html(context: CertificateContext, *, inline_css: bool = True, fit: int = 0) -> str:
+    """The HTML WeasyPrint turns into the certificate (with its stylesheet unless told), its
+    body at the size BODY_FITS[fit]."""
     return _template().render(
         c=context,
+        fit=fit,
         body=fill_body(context),
         issued_on=chinese_date(context.issued_on),
         seal=seal_glyphs(context.seal_text),

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from partyschool.access import public
 from partyschool.api.spec import operation
-from partyschool.certificates import signing
+from partyschool.certificates import services, signing
 from partyschool.certificates.models import Certificate, CertificateStatus
 from partyschool.certificates.render import format_hours
 from partyschool.extensions import BEIJING, db, limiter, today
@@ -60,6 +60,7 @@ class VerificationOut(BaseModel):
     revoked_reason: str | None
     revoked_at: datetime | None
     superseded_by: str | None
+    supersedes: str | None
     checked_on: date
     public_key_url: str
     signature: str
@@ -151,6 +152,7 @@ def answer_for(serial: str, certificate: Certificate | None) -> dict:
             "revoked_reason",
             "revoked_at",
             "superseded_by",
+            "supersedes",
         )
     )
     if certificate is None:
@@ -163,7 +165,7 @@ def answer_for(serial: str, certificate: Certificate | None) -> dict:
         status=status,
         status_label=label,
         checked_on=today(),
-        public_key_url=url_for("verify.public_key", _external=True),
+        public_key_url=services.public_url("verify.public_key"),
         signature="",
         **fields,
     ).model_dump(mode="json")
@@ -189,6 +191,8 @@ def _public_fields(certificate: Certificate) -> dict:
         fields["superseded_by"] = db.session.scalar(
             select(Certificate.serial).where(Certificate.id == certificate.superseded_by_id)
         )
+    if older := services.supersedes(db.session, certificate):
+        fields["supersedes"] = older.serial
     return fields
 
 

@@ -1,5 +1,8 @@
 """Organizers' certificate pages: completion per class and branch school, issuing (one, or a
-whole class with a progress bar), the ZIP of a class, revoking, the template; trainees' own."""
+whole class with a progress bar), the ZIP of a class, a certificate's page with revoking and
+re-issuing, recording a training completion by hand, the template; trainees' own.
+
+Every change goes through partyschool.certificates.services."""
 
 import io
 import zipfile
@@ -11,20 +14,33 @@ from flask import (
     jsonify,
     redirect,
     render_template,
-    request,
     send_file,
     url_for,
 )
 from flask_login import current_user
 from sqlalchemy import select
 
+from courses.authoring.uploads import (
+    ATTACHMENTS,
+    UploadError,
+    content_type_of,
+    store_upload,
+    upload_folder,
+)
 from courses.models import Enrolment, TrainingClass
 from courses.services import visible_classes
 from partyschool.access import allow, get_scoped, require_school
 from partyschool.accounts.models import ADMINS, ORGANIZERS, Role
+from partyschool.candidates.models import Candidate, TrainingRecord
+from partyschool.candidates.rules import Stage
 from partyschool.candidates.services import candidate_of
 from partyschool.certificates import completion, services
-from partyschool.certificates.forms import RevokeForm, TemplateForm
+from partyschool.certificates.forms import (
+    ReissueForm,
+    RevokeForm,
+    TemplateForm,
+    TrainingCompletionForm,
+)
 from partyschool.certificates.models import Certificate
 from partyschool.extensions import db, today, utcnow
 from partyschool.spreadsheets import write_xlsx
@@ -104,6 +120,7 @@ def issue_one(enrolment_id: int):
     try:
         certificate = services.issue(db.session, found, current_user, utcnow(), services.renderer())
     except services.CertificateError as error:
+        db.session.rollback()
         flash(f"不能颁发证书：{error}", "error")
     else:
         db.session.commit()
@@ -117,9 +134,13 @@ def issue_batch(class_id: int):
     """Issue the next few certificates of a class; the page calls this until none remain,
     showing a progress bar (JSON: issued now, done, remaining, total)."""
     training_class = _class(class_id)
-    result = services.issue_batch(
-        db.session, training_class, current_user, utcnow(), services.renderer(), BATCH_SIZE
-    )
+    try:
+        result = services.issue_batch(
+            db.session, training_class, current_user, utcnow(), services.renderer(), BATCH_SIZE
+        )
+    except services.CertificateError as error:
+        db.session.rollback()
+        return jsonify({"error": f"不能颁发证书：{error}"}), 409
     db.session.commit()
     return jsonify(result)
 
@@ -155,6 +176,51 @@ def pdf(certificate_id: int):
     )
 
 
+@bp.get("/<int:certificate_id>")
+@allow(*ORGANIZERS)
+def show(certificate_id: int):
+    """A certificate: its status, what it was issued on, what it replaced or was replaced by;
+    revoking and re-issuing for admins."""
+    certificate = _certificate(certificate_id)
+    successor = (
+        db.session.get(Certificate, certificate.superseded_by_id)
+        if certificate.superseded_by_id
+        else None
+    )
+    return render_template(
+        "certificates/show.html",
+        certificate=certificate,
+        successor=successor,
+        predecessor=services.supersedes(db.session, certificate),
+        may_change=services.may_revoke(current_user, certificate),
+        revoke_form=RevokeForm(),
+        reissue_form=ReissueForm(),
+    )
+
+
+@bp.post("/<int:certificate_id>/reissue")
+@allow(*ADMINS)
+def reissue(certificate_id: int):
+    """Re-issue a certificate with a reason: a new one on the current record; the old one is
+    marked superseded by it."""
+    certificate = _certificate(certificate_id)
+    form = ReissueForm()
+    if not form.validate_on_submit():
+        flash("请填写重新颁发理由", "error")
+        return redirect(url_for("certificates.show", certificate_id=certificate.id))
+    try:
+        new = services.reissue(
+            db.session, certificate, current_user, form.reason.data, utcnow(), services.renderer()
+        )
+    except services.CertificateError as error:
+        db.session.rollback()
+        flash(f"不能重新颁发：{error}", "error")
+        return redirect(url_for("certificates.show", certificate_id=certificate.id))
+    db.session.commit()
+    flash(f"已重新颁发证书 {new.serial}，原证书 {certificate.serial} 已被取代", "info")
+    return redirect(url_for("certificates.show", certificate_id=new.id))
+
+
 @bp.post("/<int:certificate_id>/revoke")
 @allow(*ADMINS)
 def revoke(certificate_id: int):
@@ -165,16 +231,79 @@ def revoke(certificate_id: int):
         try:
             services.revoke(db.session, certificate, current_user, form.reason.data, utcnow())
         except services.CertificateError as error:
+            db.session.rollback()
             flash(str(error), "error")
         else:
             db.session.commit()
             flash(f"已撤销证书 {certificate.serial}", "info")
     else:
         flash("请填写撤销理由", "error")
-    return redirect(
-        request.referrer
-        and url_for("certificates.class_view", class_id=certificate.class_id)
-        or url_for("certificates.overview")
+    return redirect(url_for("certificates.show", certificate_id=certificate.id))
+
+
+@bp.route("/candidates/<int:candidate_id>/trainings/new", methods=["GET", "POST"])
+@allow(*ORGANIZERS)
+def record_training(candidate_id: int):
+    """Record a completed training on a candidate's record (记录党校培训结业): a certificate of
+    this platform by its serial, or an external training with its evidence."""
+    candidate = get_scoped(Candidate, candidate_id)
+    form = TrainingCompletionForm()
+    if form.validate_on_submit():
+        stored = None
+        try:
+            if form.source.data == "platform":
+                record = services.record_training(
+                    db.session,
+                    candidate,
+                    current_user,
+                    today(),
+                    certificate_serial=form.certificate_serial.data,
+                )
+            else:
+                upload = form.evidence_file.data
+                stored = store_upload(upload, ATTACHMENTS).stored_name if upload else None
+                record = services.record_training(
+                    db.session,
+                    candidate,
+                    current_user,
+                    today(),
+                    external=services.ExternalTraining(
+                        target_stage=Stage(form.target_stage.data),
+                        class_name=form.class_name.data or "",
+                        completed_on=form.completed_on.data,
+                        issuing_body=form.issuing_body.data or "",
+                        evidence=form.evidence.data or "",
+                        evidence_file=stored,
+                    ),
+                )
+        except (services.CertificateError, UploadError) as error:
+            db.session.rollback()
+            if stored:
+                (upload_folder() / stored).unlink(missing_ok=True)
+            flash(f"未保存：{error}", "error")
+        else:
+            db.session.commit()
+            kind = "外部培训" if record.is_external else f"结业证书 {record.certificate_serial}"
+            flash(f"已记录党校培训结业（{kind}）", "info")
+            return redirect(url_for("candidates.show", candidate_id=candidate.id))
+    return render_template("certificates/training_form.html", form=form, candidate=candidate)
+
+
+@bp.get("/trainings/<int:record_id>/evidence")
+@allow(*ORGANIZERS)
+def training_evidence(record_id: int):
+    """The evidence file of an external training."""
+    record = db.session.get(TrainingRecord, record_id)
+    if record is None or not record.evidence_file:
+        abort(404)
+    get_scoped(Candidate, record.candidate_id)
+    path = upload_folder() / record.evidence_file
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path,
+        mimetype=content_type_of(record.evidence_file),
+        download_name=f"evidence-{record.id}.{record.evidence_file.rsplit('.', 1)[-1]}",
     )
 
 

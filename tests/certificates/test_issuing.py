@@ -3,96 +3,33 @@
 import io
 import subprocess
 import zipfile
-from datetime import timedelta
-from decimal import Decimal
 
 import openpyxl
 import pytest
 from sqlalchemy import select
 
-from courses.models import EnrolmentStatus, LessonProgress, ReadingReport, ReportStatus
-from exams.models import Attempt, AttemptStatus, Exam, Paper, PaperMode
+from courses.models import EnrolmentStatus, ReadingReport, ReportStatus
 from partyschool.accounts.models import Role
 from partyschool.audit import AuditEvent
 from partyschool.candidates.models import DormRating, TrainingRecord, Veto
 from partyschool.candidates.rules import DormGrade, Stage, VetoHolder
 from partyschool.certificates.models import Certificate, CertificateStatus
-from partyschool.extensions import today, utcnow
+from partyschool.extensions import today
 from partyschool.organization.models import Building, Room
 from tests.factories import (
     make_branch_school,
-    make_candidate,
-    make_class,
-    make_course,
-    make_enrolment,
+    make_completed_enrolment,
+    make_ended_class,
     make_user,
     reread,
 )
 
 
 @pytest.fixture
-def school(session):
-    school = make_branch_school(session, code="d1")
-    make_user(session, Role.ORGANIZER, school, username="org")
-    make_user(session, Role.BRANCH_ADMIN, school, username="badmin")
-    session.commit()
-    return school
-
-
-@pytest.fixture
 def training_class(session, school):
-    course = make_course(session, school, required_hours=Decimal("1.5"))
-    training_class = make_class(session, course, report_min_chars=0)
-    paper = Paper(party_school_id=school.id, title="卷", mode=PaperMode.FIXED, items=[])
-    now = utcnow()
-    session.add(
-        Exam(
-            training_class=training_class,
-            paper=paper,
-            title="结业考试",
-            opens_at=now - timedelta(days=1),
-            closes_at=now + timedelta(days=1),
-            time_limit_minutes=60,
-            pass_mark=Decimal(60),
-        )
-    )
+    training_class = make_ended_class(session, school)
     session.commit()
     return training_class
-
-
-def complete(session, training_class, name="合格学员", *, hours=True, score=90, **candidate):
-    """A trainee who has done everything the class asks (unless told otherwise)."""
-    trainee = make_candidate(session, training_class.party_school, name=name, **candidate)
-    enrolment = make_enrolment(
-        session, training_class, trainee, usual_score=Decimal(80), practice_score=Decimal(80)
-    )
-    if hours:
-        for lesson in training_class.course.lessons:
-            session.add(
-                LessonProgress(
-                    enrolment_id=enrolment.id,
-                    lesson_id=lesson.id,
-                    seconds=lesson.required_minutes * 60,
-                )
-            )
-    exam = session.scalar(select(Exam).where(Exam.class_id == training_class.id))
-    session.add(
-        Attempt(
-            exam=exam,
-            enrolment=enrolment,
-            number=1,
-            seed="s",
-            items=[],
-            deadline_at=utcnow(),
-            submitted_at=utcnow(),
-            status=AttemptStatus.SUBMITTED,
-            score=Decimal(score),
-            max_score=Decimal(100),
-            is_fully_graded=True,
-        )
-    )
-    session.commit()
-    return enrolment
 
 
 def issue(client, enrolment):
@@ -100,7 +37,7 @@ def issue(client, enrolment):
 
 
 def test_a_complete_trainee_gets_a_certificate_with_a_snapshot(client, session, training_class):
-    enrolment = complete(session, training_class, name="𠮷䶮")
+    enrolment = make_completed_enrolment(session, training_class, name="𠮷䶮")
     client.login("org")
     text = issue(client, enrolment).get_data(as_text=True)
     assert "已颁发证书" in text
@@ -134,7 +71,7 @@ def test_a_complete_trainee_gets_a_certificate_with_a_snapshot(client, session, 
     ],
 )
 def test_each_gate_refuses_with_its_reason(client, session, training_class, spoil, reason):
-    enrolment = complete(
+    enrolment = make_completed_enrolment(
         session, training_class, hours=spoil != "hours", score=30 if spoil == "grade" else 90
     )
     candidate = enrolment.candidate
@@ -163,7 +100,7 @@ def test_each_gate_refuses_with_its_reason(client, session, training_class, spoi
 
 def test_a_returned_report_blocks_and_a_passed_one_lets_through(client, session, training_class):
     training_class.report_min_chars = 10
-    enrolment = complete(session, training_class)
+    enrolment = make_completed_enrolment(session, training_class)
     session.add(
         ReadingReport(
             enrolment=enrolment, text="心得" * 10, signature=[], status=ReportStatus.RETURNED
@@ -182,7 +119,10 @@ def test_a_returned_report_blocks_and_a_passed_one_lets_through(client, session,
 
 
 def test_issued_only_once_and_the_series_counts_up(client, session, training_class):
-    first, second = complete(session, training_class), complete(session, training_class)
+    first, second = (
+        make_completed_enrolment(session, training_class),
+        make_completed_enrolment(session, training_class),
+    )
     client.login("org")
     issue(client, first)
     assert "已颁发证书" in issue(client, first).get_data(as_text=True)  # the flash of the 1st
@@ -193,7 +133,7 @@ def test_issued_only_once_and_the_series_counts_up(client, session, training_cla
 
 def test_the_completion_feeds_the_next_stage(client, session, training_class):
     """After the certificate, the activist-training rule no longer blocks 发展对象."""
-    enrolment = complete(session, training_class, days_in_stage=400)
+    enrolment = make_completed_enrolment(session, training_class, days_in_stage=400)
     client.login("org")
     url = f"/api/v1/candidates/{enrolment.candidate.student_no}/eligibility"
     before = {s["step"]: s for s in client.get(url).get_json()["steps"]}
@@ -208,7 +148,7 @@ def test_the_completion_feeds_the_next_stage(client, session, training_class):
 
 
 def test_revoke_needs_an_admin_and_a_reason_and_is_audited(app, client, session, training_class):
-    enrolment = complete(session, training_class)
+    enrolment = make_completed_enrolment(session, training_class)
     client.login("org")
     issue(client, enrolment)
     certificate = reread(session).scalar(select(Certificate))
@@ -233,8 +173,8 @@ def test_revoke_needs_an_admin_and_a_reason_and_is_audited(app, client, session,
 
 def test_batch_issue_zip_and_completion_export(client, session, training_class):
     for number in range(3):
-        complete(session, training_class, name=f"学员{number}")
-    complete(session, training_class, name="差学时", hours=False)
+        make_completed_enrolment(session, training_class, name=f"学员{number}")
+    make_completed_enrolment(session, training_class, name="差学时", hours=False)
     client.login("org")
     first = client.post(f"/certificates/classes/{training_class.id}/issue-batch").get_json()
     assert first["done"] == 3 and first["remaining"] == 0 and first["blocked"] == 1
@@ -258,7 +198,7 @@ def test_api_lists_own_or_scoped_certificates_and_guards_the_pdf(
     client, session, training_class, token
 ):
     owner = make_user(session, Role.ACTIVIST, training_class.party_school, username="stu")
-    enrolment = complete(session, training_class, user=owner)
+    enrolment = make_completed_enrolment(session, training_class, user=owner)
     other_school = make_branch_school(session)
     make_user(session, Role.ORGANIZER, other_school, username="stranger")
     session.commit()

@@ -112,7 +112,8 @@ def test_a_valid_certificate_shows_as_valid_with_a_masked_name(client, session):
         "2025-04-02",
     )
     assert body["revoked_reason"] is None and body["superseded_by"] is None
-    assert body["public_key_url"] == "http://localhost/api/v1/certificates/public-key"
+    # At the configured public address, not the host the request used.
+    assert body["public_key_url"] == "http://127.0.0.1:5000/api/v1/certificates/public-key"
     assert "student_no" not in body and "grade" not in body
     assert signing.verify(body, public_key(client))
 
