@@ -8,20 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from partyschool.accounts.models import Role
 from partyschool.candidates.models import Candidate, TrainingRecord
 from partyschool.certificates.models import Certificate, CertificateStatus
-from tests.factories import make_branch_school, make_ended_class, make_user, reread
-
-
-@pytest.fixture
-def school(session):
-    """Branch school d1 with an organizer `org` and a branch admin `badmin`."""
-    school = make_branch_school(session, code="d1")
-    make_user(session, Role.ORGANIZER, school, username="org")
-    make_user(session, Role.BRANCH_ADMIN, school, username="badmin")
-    session.commit()
-    return school
+from tests.factories import make_ended_class, reread
 
 
 @pytest.fixture
