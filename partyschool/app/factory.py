@@ -11,7 +11,7 @@ from courses.reports import views as report_views
 from courses.study import views as study_views
 from exams import cli as exams_cli
 from exams.blueprints import BLUEPRINTS as EXAM_BLUEPRINTS
-from partyschool import access, config
+from partyschool import access, config, pdf
 from partyschool.accounts import cli as accounts_cli
 from partyschool.accounts import views as accounts_views
 from partyschool.accounts.login import init_login
@@ -73,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     init_login(app)
     access.init_app(app)
+    pdf.install_compact_cid_fonts()  # certificates embed compact CJK fonts
     candidate_services.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

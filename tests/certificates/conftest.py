@@ -10,7 +10,14 @@ from sqlalchemy import select
 
 from partyschool.candidates.models import Candidate, TrainingRecord
 from partyschool.certificates.models import Certificate, CertificateStatus
+from partyschool.pdf import install_compact_cid_fonts
 from tests.factories import make_ended_class, reread
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _compact_fonts():
+    """As the application does at start, so rendering tests need no app."""
+    install_compact_cid_fonts()
 
 
 @pytest.fixture

@@ -254,3 +254,28 @@ def test_a_batch_renders_in_parallel_processes_in_order(monkeypatch):
     assert render.render_certificates(contexts, workers=2) == [
         render_certificate(context) for context in contexts
     ]
+
+
+def test_weasyprint_still_subsets_fonts_the_way_the_compaction_wraps():
+    """Fails loudly on a WeasyPrint upgrade that changes Font.subset or a font's attributes."""
+    from weasyprint.pdf.fonts import Font
+
+    from partyschool import pdf
+
+    pdf.check_weasyprint()
+    assert getattr(Font.subset, "compacts_cid_fonts", False)
+    pdf.install_compact_cid_fonts()  # idempotent: wraps once
+    assert not getattr(Font.subset.__wrapped__, "compacts_cid_fonts", False)
+
+
+def test_a_changed_weasyprint_stops_the_install(monkeypatch):
+    from weasyprint.pdf.fonts import Font
+
+    from partyschool import pdf
+
+    def subset(self, glyphs):  # a future WeasyPrint with another signature
+        return None
+
+    monkeypatch.setattr(Font, "subset", subset)
+    with pytest.raises(pdf.WeasyPrintChanged, match="to_unicode"):
+        pdf.install_compact_cid_fonts()
