@@ -13,18 +13,11 @@ from partyschool.accounts.models import User
 from partyschool.candidates import services
 from partyschool.candidates.models import (
     Candidate,
-    Contact,
     ContactKind,
     DormRating,
-    Experience,
-    PublicityNotice,
-    Review,
     ReviewKind,
     StageChange,
     TrainingRecord,
-    Veto,
-    VolunteerLog,
-    VolunteerStatus,
 )
 from partyschool.candidates.rules import (
     DormGrade,
@@ -285,71 +278,75 @@ def seed(session: Session, schools: dict[str, PartySchool], users: dict[str, Use
                     source_file=DEMO_SOURCE,
                 )
             )
-        _add_facts(candidate, facts, since, organizer)
         session.add(candidate)
+        session.flush()
+        _add_facts(session, candidate, facts, since, on, organizer)
         created.append(candidate)
     session.flush()
     services.refresh(session, created, on)
     return created
 
 
-def _add_facts(candidate: Candidate, facts: dict, since: date, organizer: User) -> None:
+def _add_facts(
+    session: Session, candidate: Candidate, facts: dict, since: date, on: date, organizer: User
+) -> None:
+    """The example facts, recorded through the record's one door (dates checked, audited)."""
+
+    def record(fact: str, actor: User = organizer, **values) -> None:
+        services.record_fact(session, candidate, fact, values, actor, on)
+
+    def day(offset: int) -> date:
+        return min(since + timedelta(days=offset), on)
+
     for kind in facts.get("experiences", ()):
-        candidate.experiences.append(
-            Experience(
-                kind=kind,
-                description="示例经历",
-                evidence="证明材料已存档",
-                occurred_on=since + timedelta(days=30),
-                is_verified=True,
-            )
+        record(
+            "experience",
+            kind=kind,
+            description="示例经历",
+            evidence="证明材料已存档",
+            occurred_on=day(30),
+            is_verified=True,
         )
+    # Trainings completed before the platform: historical records, with what stands behind them.
     for target in facts.get("trainings", ()):
         label = "第35期入党积极分子培训班" if target is Stage.ACTIVIST else "第12期发展对象培训班"
         candidate.trainings.append(
             TrainingRecord(
                 target_stage=target,
                 class_name=label,
-                completed_on=since + timedelta(days=60 if target is Stage.ACTIVIST else 20),
+                completed_on=day(60 if target is Stage.ACTIVIST else 20),
+                issuing_body="第一学区分党校（平台启用前）",
+                evidence="结业证书原件已存档",
+                recorded_by_id=organizer.id,
             )
         )
     if holder := facts.get("veto"):
-        candidate.vetoes.append(
-            Veto(
-                holder=holder,
-                holder_name="学院党总支" if holder is VetoHolder.COLLEGE else "研究生公寓管理中心",
-                reason="示例：近期有违纪记录，暂缓发展",
-                decided_on=since + timedelta(days=200),
-            )
+        record(
+            "veto",
+            holder=holder,
+            holder_name="学院党总支" if holder is VetoHolder.COLLEGE else "研究生公寓管理中心",
+            reason="示例：近期有违纪记录，暂缓发展",
+            decided_on=day(200),
         )
     if facts.get("reviews"):
         for kind in ReviewKind:
-            candidate.reviews.append(
-                Review(kind=kind, is_passed=True, decided_on=since + timedelta(days=40))
-            )
-        candidate.contacts.append(
-            Contact(kind=ContactKind.SPONSOR, person_name="王老师", assigned_on=since)
-        )
+            record("review", kind=kind, is_passed=True, decided_on=day(40), note="")
+        record("contact", kind=ContactKind.SPONSOR, person_name="王老师", assigned_on=since)
     if publicity := facts.get("publicity"):
         step, places = publicity
-        candidate.publicity_notices.append(
-            PublicityNotice(
-                step=step,
-                places=places,
-                starts_on=since + timedelta(days=150),
-                ends_on=since + timedelta(days=157),
-                outcome=PublicityOutcome.PASSED,
-            )
+        ends_on = day(157)
+        record(
+            "publicity",
+            step=step,
+            places=places,
+            starts_on=ends_on - timedelta(days=7),
+            ends_on=ends_on,
+            outcome=PublicityOutcome.PASSED,
         )
     approved, pending = facts.get("hours", (Decimal(0), Decimal(0)))
-    for hours, status in ((approved, VolunteerStatus.APPROVED), (pending, VolunteerStatus.PENDING)):
-        if hours:
-            candidate.volunteer_logs.append(
-                VolunteerLog(
-                    activity="社区志愿服务",
-                    hours=hours,
-                    served_on=since + timedelta(days=90),
-                    status=status,
-                    reviewed_by_id=organizer.id if status == "approved" else None,
-                )
-            )
+    if approved:
+        record("volunteer", activity="社区志愿服务", hours=approved, served_on=day(90))
+    if pending and candidate.user is not None:  # logged by the student, awaiting review
+        record(
+            "volunteer", candidate.user, activity="社区志愿服务", hours=pending, served_on=day(90)
+        )
