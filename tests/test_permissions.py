@@ -9,7 +9,6 @@ import io
 import subprocess
 import zipfile
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,11 +18,7 @@ from courses.models import Attachment, Enrolment, ReadingReport, TrainingClass
 from exams.models import (
     Answer,
     Attempt,
-    AttemptStatus,
     Exam,
-    Paper,
-    PaperMode,
-    Question,
     QuestionBank,
 )
 from exams.questions import QuestionData, QuestionType, to_json
@@ -32,14 +27,18 @@ from partyschool.accounts.models import Role, User
 from partyschool.candidates.models import Candidate, TrainingRecord, Veto, VolunteerLog
 from partyschool.candidates.rules import VetoHolder
 from partyschool.certificates.models import Certificate
-from partyschool.extensions import db, today, utcnow
+from partyschool.extensions import db, today
 from partyschool.organization.models import Building, PartySchool, Room, SchoolKind
 from tests.factories import (
+    make_attempt,
+    make_bank,
     make_branch_school,
     make_candidate,
     make_class,
     make_course,
     make_enrolment,
+    make_exam,
+    make_paper,
     make_user,
     reread,
     school_level,
@@ -159,42 +158,24 @@ def make_certificate(session, enrolment) -> Certificate:
 
 def make_exam_world(session, school, training_class, enrolment):
     """A bank, a paper, an exam and a submitted attempt with an essay answer, all of school A."""
-    question = QuestionData(type=QuestionType.ESSAY, stem=f"{MARKER}论述题", answer="")
-    bank = QuestionBank(party_school=school, name=f"{MARKER}题库")
-    bank.questions.append(Question(kind=question.type, category=MARKER, data=to_json(question)))
-    session.add(bank)
-    session.flush()
-    paper = Paper(
-        party_school_id=school.id,
-        title=f"{MARKER}试卷",
-        mode=PaperMode.FIXED,
-        items=[{"question_id": bank.questions[0].id, "points": 10}],
+    question = QuestionData(
+        type=QuestionType.ESSAY, stem=f"{MARKER}论述题", answer="", category=MARKER
     )
-    now = utcnow()
-    exam = Exam(
-        training_class=training_class,
-        paper=paper,
-        title=f"{MARKER}考试",
-        opens_at=now - timedelta(hours=1),
-        closes_at=now + timedelta(hours=1),
-        time_limit_minutes=30,
-        pass_mark=Decimal(6),
-    )
-    session.add(exam)
-    session.flush()
-    item = {"question_id": bank.questions[0].id, "revision": 1, "points": "10", "order": []}
-    attempt = Attempt(
-        exam=exam,
-        enrolment=enrolment,
-        number=1,
-        seed="seed",
-        deadline_at=now,
+    bank = make_bank(session, school, [question], name=f"{MARKER}题库")
+    [row] = bank.questions
+    paper = make_paper(session, school, [row], title=f"{MARKER}试卷", points=10)
+    exam = make_exam(session, training_class, paper, title=f"{MARKER}考试", pass_mark=Decimal(6))
+    item = {"question_id": row.id, "revision": 1, "points": "10", "order": []}
+    attempt = make_attempt(
+        session,
+        exam,
+        enrolment,
         items=[item | {"data": to_json(question)}],
         max_score=Decimal(10),
-        status=AttemptStatus.SUBMITTED,
+        score=None,
+        is_fully_graded=False,
     )
-    attempt.answers.append(Answer(question_id=bank.questions[0].id, response=MARKER))
-    session.add(attempt)
+    attempt.answers.append(Answer(question_id=row.id, response=MARKER))
     session.flush()
     return bank, exam, attempt
 
