@@ -77,6 +77,37 @@ def make_candidate(session: Session, school: PartySchool | None = None, **overri
     return candidate
 
 
+def make_ready_activist(session: Session, school: PartySchool | None = None, **overrides):
+    """An activist of more than a year who meets seed 000's rules for becoming a development
+    candidate (three verified experiences, activist training), unless a test takes one away."""
+    from partyschool.candidates.models import Experience, TrainingRecord
+    from partyschool.candidates.rules import ExperienceKind, Stage
+    from partyschool.extensions import today
+
+    candidate = make_candidate(session, school, **overrides)
+    for kind in ExperienceKind:
+        candidate.experiences.append(
+            Experience(
+                kind=kind,
+                description="做了",
+                evidence="证明",
+                occurred_on=today(),
+                is_verified=True,
+            )
+        )
+    candidate.trainings.append(
+        TrainingRecord(
+            target_stage=Stage.ACTIVIST,
+            class_name="第1期",
+            completed_on=today(),
+            issuing_body="第一学区分党校",
+            evidence="结业证书",
+        )
+    )
+    session.flush()
+    return candidate
+
+
 def reread(session: Session) -> Session:
     """End the test session's read snapshot and forget loaded values, to see what requests
     committed since."""

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from partyschool.accounts.models import Role
 from partyschool.audit import AuditEvent
 from partyschool.candidates import services
-from partyschool.candidates.models import Candidate, Experience, StageChange, TrainingRecord
-from partyschool.candidates.rules import STAGE_LABELS, ExperienceKind, Stage
+from partyschool.candidates.models import Candidate, StageChange
+from partyschool.candidates.rules import STAGE_LABELS, Stage
 from partyschool.certificates.models import Certificate, CertificateStatus
 from partyschool.extensions import db, limiter, today
 from partyschool.organization.models import College
@@ -27,9 +27,9 @@ from tests.certificates.conftest import assert_records_agree
 from tests.conftest import Client, _empty_database
 from tests.factories import (
     make_branch_school,
-    make_candidate,
     make_completed_enrolment,
     make_ended_class,
+    make_ready_activist,
     make_user,
     school_level,
 )
@@ -62,25 +62,6 @@ CANDIDATES = 3
 OFFSETS = st.sampled_from([-3000, -400, -30, 0, 1])
 
 
-def _ready(session, school, name):
-    """An activist of more than a year who meets seed 000's rules for the next step."""
-    candidate = make_candidate(session, school, name=name)
-    for kind in ExperienceKind:
-        candidate.experiences.append(
-            Experience(
-                kind=kind,
-                description="做了",
-                evidence="证明",
-                occurred_on=today(),
-                is_verified=True,
-            )
-        )
-    candidate.trainings.append(
-        TrainingRecord(target_stage=Stage.ACTIVIST, class_name="第1期", completed_on=today())
-    )
-    return candidate
-
-
 def test_records_and_certificates_change_only_through_their_rules(app, session):
     class Machine(RuleBasedStateMachine):
         """One branch school: three candidates, a class that ended, its organizer and admins."""
@@ -101,7 +82,9 @@ def test_records_and_certificates_change_only_through_their_rules(app, session):
                 "stu": make_user(session, Role.ACTIVIST, school, username="stu"),
             }
             session.add(College(code="math", name="数学学院"))
-            candidates = [_ready(session, school, f"学生{n}") for n in range(CANDIDATES)]
+            candidates = [
+                make_ready_activist(session, school, name=f"学生{n}") for n in range(CANDIDATES)
+            ]
             self.class_ = make_ended_class(session, school)
             for n in range(2):
                 make_completed_enrolment(session, self.class_, f"学员{n}")

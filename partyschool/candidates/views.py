@@ -345,42 +345,9 @@ def publicity_pdf():
     )
 
 
-@bp.route("/import", methods=["GET", "POST"])
-@allow(Role.ORGANIZER, Role.BRANCH_ADMIN)
-def import_page():
-    """Import a roster of students or a sheet of dormitory ratings (XLSX or CSV)."""
-    form = forms.ImportForm()
-    result = None
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            table = read_table(upload.read(), upload.filename or "")
-        except SpreadsheetError as error:
-            form.file.errors.append(str(error))
-        else:
-            run = roster.import_roster if form.kind.data == "roster" else dorms.import_dorm_ratings
-            result = run(
-                db.session,
-                table,
-                school=current_user.party_school,
-                actor_id=current_user.id,
-                today=today(),
-            )
-            if result.ok:
-                affected = select(Candidate).where(Candidate.id.in_(result.candidate_ids))
-                services.refresh_where(db.session, affected, today())
-                db.session.commit()
-                flash(f"导入成功：新增 {result.created} 条，更新 {result.updated} 条", "info")
-                return redirect(url_for("candidates.index"))
-            db.session.rollback()
-    return render_template("candidates/import.html", form=form, result=result)
-
-
-@bp.route("/history", methods=["GET", "POST"])
-@allow(Role.SCHOOL_ADMIN)
-def import_history():
-    """Migrate the stages students reached before the platform, marked as migrated."""
-    form = forms.HistoryImportForm()
+def _run_import(form, template: str, run, done: str):
+    """Read the uploaded sheet, run the importer on it, and commit all of it or none; the
+    importer takes (session, table, filename) and `done` formats the result's message."""
     result = None
     if form.validate_on_submit():
         upload = form.file.data
@@ -390,17 +357,44 @@ def import_history():
             form.file.errors.append(str(error))
         else:
             filename = upload.filename or "上传的文件"
-            result = history.import_history(
-                db.session, table, filename=filename, actor=current_user, today=today()
-            )
+            result = run(db.session, table, filename)
             if result.ok:
                 affected = select(Candidate).where(Candidate.id.in_(result.candidate_ids))
                 services.refresh_where(db.session, affected, today())
                 db.session.commit()
-                flash(f"已迁移 {result.updated} 名学生的历史阶段（来自 {filename}）", "info")
+                flash(done.format(result=result, filename=filename), "info")
                 return redirect(url_for("candidates.index"))
             db.session.rollback()
-    return render_template("candidates/history.html", form=form, result=result)
+    return render_template(template, form=form, result=result)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@allow(Role.ORGANIZER, Role.BRANCH_ADMIN)
+def import_page():
+    """Import a roster of students or a sheet of dormitory ratings (XLSX or CSV)."""
+    form = forms.ImportForm()
+    importer = roster.import_roster if form.kind.data == "roster" else dorms.import_dorm_ratings
+
+    def run(session, table, filename):
+        school, actor_id = current_user.party_school, current_user.id
+        return importer(session, table, school=school, actor_id=actor_id, today=today())
+
+    done = "导入成功：新增 {result.created} 条，更新 {result.updated} 条"
+    return _run_import(form, "candidates/import.html", run, done)
+
+
+@bp.route("/history", methods=["GET", "POST"])
+@allow(Role.SCHOOL_ADMIN)
+def import_history():
+    """Migrate the stages students reached before the platform, marked as migrated."""
+
+    def run(session, table, filename):
+        return history.import_history(
+            session, table, filename=filename, actor=current_user, today=today()
+        )
+
+    done = "已迁移 {result.updated} 名学生的历史阶段（来自 {filename}）"
+    return _run_import(forms.HistoryImportForm(), "candidates/history.html", run, done)
 
 
 own = Blueprint("record", __name__, url_prefix="/my")

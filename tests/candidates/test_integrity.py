@@ -15,27 +15,11 @@ from partyschool.candidates.rules import ExperienceKind, Stage
 from partyschool.candidates.rulesets import DEFAULT, SWJTU_2004
 from partyschool.extensions import today
 from partyschool.organization.models import Building, Room
-from tests.factories import make_candidate, make_user, reread, school_level
+from tests.factories import make_candidate, make_ready_activist, make_user, reread, school_level
 
 
 def _ready(session, school, **overrides):
-    """An activist of more than a year who meets every rule of the default rule set."""
-    candidate = make_candidate(session, school, **overrides)
-    for kind in ExperienceKind:
-        candidate.experiences.append(
-            Experience(
-                kind=kind,
-                description="做了",
-                evidence="证明",
-                occurred_on=today(),
-                is_verified=True,
-            )
-        )
-    from partyschool.candidates.models import TrainingRecord
-
-    candidate.trainings.append(
-        TrainingRecord(target_stage=Stage.ACTIVIST, class_name="第1期", completed_on=today())
-    )
+    candidate = make_ready_activist(session, school, **overrides)
     session.commit()
     return candidate
 

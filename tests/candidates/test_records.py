@@ -22,7 +22,14 @@ from partyschool.candidates.rules import ExperienceKind, Level, Stage, VetoHolde
 from partyschool.candidates.rulesets import DEFAULT, SWJTU_2004
 from partyschool.extensions import today
 from partyschool.organization.models import Building, Room
-from tests.factories import make_branch_school, make_candidate, make_user, reread, school_level
+from tests.factories import (
+    make_branch_school,
+    make_candidate,
+    make_ready_activist,
+    make_user,
+    reread,
+    school_level,
+)
 
 
 @pytest.fixture
@@ -37,21 +44,7 @@ def branch(session):
 
 
 def _ready_activist(session, school, room=None, **overrides):
-    """An activist of more than a year with everything but what a test takes away."""
-    candidate = make_candidate(session, school, room=room, **overrides)
-    for kind in ExperienceKind:
-        candidate.experiences.append(
-            Experience(
-                kind=kind,
-                description="做了",
-                evidence="证明",
-                occurred_on=today(),
-                is_verified=True,
-            )
-        )
-    candidate.trainings.append(
-        TrainingRecord(target_stage=Stage.ACTIVIST, class_name="第1期", completed_on=today())
-    )
+    candidate = make_ready_activist(session, school, room=room, **overrides)
     session.commit()
     return candidate
 
