@@ -28,6 +28,8 @@ def upgrade():
     with op.batch_alter_table('candidates') as batch_op:
         batch_op.alter_column('is_academic_ok', existing_type=sa.Boolean(), nullable=True)
         batch_op.add_column(sa.Column('evaluated_ruleset', sa.String(length=64), nullable=True))
+        batch_op.create_index('ix_candidates_evaluated_on', ['evaluated_on'])
+        batch_op.create_index('ix_candidates_evaluated_ruleset', ['evaluated_ruleset'])
     with op.batch_alter_table('opinions') as batch_op:
         batch_op.add_column(sa.Column('resolved_on', sa.Date(), nullable=True))
 
@@ -36,6 +38,8 @@ def downgrade():
     with op.batch_alter_table('opinions') as batch_op:
         batch_op.drop_column('resolved_on')
     with op.batch_alter_table('candidates') as batch_op:
+        batch_op.drop_index('ix_candidates_evaluated_ruleset')
+        batch_op.drop_index('ix_candidates_evaluated_on')
         batch_op.drop_column('evaluated_ruleset')
         batch_op.alter_column('is_academic_ok', existing_type=sa.Boolean(), nullable=False)
     with op.batch_alter_table('stage_changes') as batch_op:

@@ -87,7 +87,12 @@ class Candidate(Audited, db.Model):
         }
     )
     audit_value_labels = MappingProxyType({"stage": STAGE_LABELS, "level": LEVEL_LABELS})
-    __table_args__ = (Index("ix_candidates_school_stage", "party_school_id", "stage"),)
+    __table_args__ = (
+        Index("ix_candidates_school_stage", "party_school_id", "stage"),
+        # Finding the standings not judged today is a few lookups in these (services.stale).
+        Index("ix_candidates_evaluated_on", "evaluated_on"),
+        Index("ix_candidates_evaluated_ruleset", "evaluated_ruleset"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     student_no: Mapped[str] = mapped_column(String(32), unique=True)
