@@ -160,7 +160,6 @@ class Enrolment(Audited, db.Model):
     audit_title = "培训班报名"
     audit_labels = MappingProxyType(
         {
-            "class_id": "培训班",
             "status": "状态",
             "reason": "理由",
             "usual_score": "平时成绩",

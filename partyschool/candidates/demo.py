@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partyschool.accounts.models import User
+from partyschool.audit import acting_as
 from partyschool.candidates import services
 from partyschool.candidates.models import (
     Candidate,
@@ -236,7 +237,13 @@ def _rate(session: Session, room: Room, grade: DormGrade, term: str) -> None:
 
 
 def seed(session: Session, schools: dict[str, PartySchool], users: dict[str, User], on: date):
-    """Create the demo candidates (skipping those that exist) and store their standing."""
+    """Create the demo candidates (skipping those that exist) and store their standing, in the
+    demo organizer's name."""
+    with acting_as(users["organizer"].id):
+        return _seed(session, schools, users, on)
+
+
+def _seed(session: Session, schools: dict[str, PartySchool], users: dict[str, User], on: date):
     colleges = {c.code: c for c in session.scalars(select(College))}
     organizer = users["organizer"]
     term = f"{on.year - 1}-{on.year}-2" if on.month < 9 else f"{on.year}-{on.year + 1}-1"

@@ -35,7 +35,6 @@ class Certificate(Audited, db.Model):
     audit_labels = MappingProxyType(
         {
             "serial": "证书编号",
-            "class_id": "培训班",
             "status": "状态",
             "revoked_reason": "撤销理由",
             "superseded_by_id": "取代它的证书",
