@@ -225,8 +225,11 @@ class ReasonForm(Form):
     change_reason = TextAreaField("原因", validators=_required("原因", 500))
 
 
-def correction_form(kind: str, fact) -> Form:
-    """The fact's own form, filled with its values, with the reason for the correction."""
+def correction_form(kind: str, fact) -> Form | None:
+    """The fact's own form, filled with its values, with the reason for the correction; None
+    for a fact that is corrected elsewhere (withdrawn here, recorded again there)."""
+    if kind not in FACT_FORMS:
+        return None
 
     class CorrectionForm(FACT_FORMS[kind]):
         change_reason = TextAreaField("更正原因", validators=_required("更正原因", 500))

@@ -314,6 +314,9 @@ class FactKind:
     collection: str
     title: str
     dates: Mapping[str, str]  # attribute -> Chinese label
+    # False for facts another door records (a training completion: the certificates' door);
+    # they can still be withdrawn here with a reason.
+    is_recorded_here: bool = True
 
     @property
     def model(self) -> type:
@@ -329,6 +332,9 @@ FACT_KINDS = {
     "talk": FactKind("talks", "谈话", {"talked_on": "谈话日期"}),
     "review": FactKind("reviews", "政审或预审", {"decided_on": "日期"}),
     "contact": FactKind("contacts", "培养联系人或入党介绍人", {"assigned_on": "确定日期"}),
+    "training": FactKind(
+        "trainings", "党校培训结业", {"completed_on": "结业日期"}, is_recorded_here=False
+    ),
     "opinion": FactKind(
         "opinions", "学院或任课教师意见", {"given_on": "日期", "resolved_on": "解决日期"}
     ),
@@ -377,7 +383,10 @@ def correct_fact(
 
 
 def withdraw_fact(session: Session, candidate: Candidate, kind: str, fact, reason: str, today):
-    """Withdraw a fact recorded by mistake; the audit trail keeps what it said and why."""
+    """Withdraw a fact recorded by mistake; the audit trail keeps what it said and why. A
+    completion this platform's certificate stands behind goes only with the certificate."""
+    if kind == "training" and fact.certificate_serial:
+        raise RecordError("本平台证书的结业记录随证书撤销而撤回，请到该证书页面办理")
     set_reason(session, _required_reason(reason))
     getattr(candidate, FACT_KINDS[kind].collection).remove(fact)
     session.delete(fact)  # explicit, so the audit trail sees the delete (orphans are implicit)

@@ -105,10 +105,11 @@ def show(candidate_id: int):
     )
 
 
-def _fact_kind(kind: str) -> services.FactKind:
-    if kind not in services.FACT_KINDS:
+def _fact_kind(kind: str, *, recorded_here: bool = False) -> services.FactKind:
+    fact_kind = services.FACT_KINDS.get(kind)
+    if fact_kind is None or (recorded_here and not fact_kind.is_recorded_here):
         abort(404)
-    return services.FACT_KINDS[kind]
+    return fact_kind
 
 
 def _fact(candidate: Candidate, kind: str, fact_id: int):
@@ -129,7 +130,7 @@ def _refused(error: services.RecordError) -> None:
 def add_fact(candidate_id: int, kind: str):
     """Record one fact of a record, of any kind in FACT_KINDS."""
     candidate = _candidate(candidate_id)
-    fact_kind = _fact_kind(kind)
+    fact_kind = _fact_kind(kind, recorded_here=True)
     form = forms.FACT_FORMS[kind]()
     if form.validate_on_submit():
         try:
@@ -154,7 +155,9 @@ def correct_fact(candidate_id: int, kind: str, fact_id: int):
     candidate = _candidate(candidate_id)
     fact = _fact(candidate, kind, fact_id)
     form = forms.correction_form(kind, fact)
-    if form.validate_on_submit():
+    if form is None and request.method == "POST":
+        abort(404)
+    if form is not None and form.validate_on_submit():
         try:
             services.correct_fact(
                 db.session,
@@ -195,9 +198,13 @@ def withdraw_fact(candidate_id: int, kind: str, fact_id: int):
         return redirect(
             url_for(".correct_fact", candidate_id=candidate.id, kind=kind, fact_id=fact_id)
         )
-    services.withdraw_fact(db.session, candidate, kind, fact, form.change_reason.data, today())
-    db.session.commit()
-    flash(f"已撤回：{_fact_kind(kind).title}", "info")
+    try:
+        services.withdraw_fact(db.session, candidate, kind, fact, form.change_reason.data, today())
+    except services.RecordError as error:
+        _refused(error)
+    else:
+        db.session.commit()
+        flash(f"已撤回：{_fact_kind(kind).title}", "info")
     return _back(candidate)
 
 

@@ -367,3 +367,32 @@ def test_parallel_promotions_of_one_candidate_make_one_stage_change(app, session
         )
     ).all()
     assert [e.after["stage"] for e in changes] == ["activist", "candidate"]
+
+
+def test_an_external_training_is_withdrawn_but_a_certificates_completion_is_not(
+    client, session, school
+):
+    from partyschool.candidates.models import TrainingRecord
+
+    candidate = _ready(session, school)  # its training is external (issuing body, evidence)
+    external = candidate.trainings[0]
+    platform = TrainingRecord(
+        target_stage=Stage.CANDIDATE,
+        class_name="第12期",
+        completed_on=today(),
+        certificate_serial="2026-D1-012-0001",
+    )
+    candidate.trainings.append(platform)
+    session.commit()
+    client.login("org")
+    base = f"/candidates/{candidate.id}/facts/training"
+    assert "撤回这条记录" in client.get(f"{base}/{external.id}").get_data(as_text=True)
+    assert client.post(f"{base}/{external.id}", {}).status_code == 404  # corrected elsewhere
+    assert client.get(f"/candidates/{candidate.id}/facts/training").status_code == 404
+    page = client.post(
+        f"{base}/{platform.id}/withdraw", {"change_reason": "误录"}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "随证书撤销而撤回" in page
+    client.post(f"{base}/{external.id}/withdraw", {"change_reason": "外单位证明不实"})
+    serials = [t.certificate_serial for t in _fresh(session, candidate.id).trainings]
+    assert serials == ["2026-D1-012-0001"]
