@@ -20,6 +20,7 @@ from partyschool.candidates.rules import (
     VETO_HOLDER_LABELS,
     Step,
 )
+from partyschool.candidates.rulesets import RULESETS
 from partyschool.web.forms import Form
 
 PUBLICITY_PLACES = ("学区", "学院楼栋", "学院", "所住楼栋")
@@ -190,6 +191,23 @@ def _spreadsheet(label: str = "文件（XLSX 或 CSV，UTF-8 / GBK）") -> FileF
             FileSize(5 * 1024 * 1024, message="文件不能超过 5 MB"),
         ],
     )
+
+
+class RuleSetForm(Form):
+    """Put a rule set in force from a date: a built-in one or the university's own JSON."""
+
+    builtin = SelectField(
+        "规则集",
+        default="",
+        choices=[SelectChoice("", "上传本校规则集（JSON）")]
+        + [SelectChoice(key, rs.name) for key, rs in RULESETS.items()],
+    )
+    file = FileField(
+        "本校规则集文件（JSON，格式同 RuleSet.to_dict()）",
+        validators=[FileAllowed(["json"], "只支持 JSON 文件"), FileSize(1024 * 1024)],
+    )
+    effective_from = DateField("生效日期", validators=[InputRequired("请填写生效日期")])
+    reason = TextAreaField("理由（如依据的文件）", validators=_required("理由", 500))
 
 
 class HistoryImportForm(Form):

@@ -431,3 +431,28 @@ class Review(_Fact, db.Model):
     is_passed: Mapped[bool]
     decided_on: Mapped[date]
     note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class RuleSetChoice(Audited, db.Model):
+    """A rule set a school admin put in force from a date (发展规则); decisions name the
+    version that judged them, so a switch never rewrites the past."""
+
+    __tablename__ = "ruleset_choices"
+    audit_title = "发展规则"
+    audit_labels = MappingProxyType(
+        {"ruleset": "规则集", "effective_from": "生效日期", "reason": "理由"}
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ruleset: Mapped[str] = mapped_column(String(64))  # id@version
+    definition: Mapped[dict] = mapped_column(JSON)  # RuleSet.to_dict()
+    effective_from: Mapped[date] = mapped_column(index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    chosen_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    chosen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    chosen_by: Mapped[User | None] = relationship()
+
+    def audit_candidate_id(self) -> int | None:
+        """A rule set belongs to no one candidate's record."""
+        return None

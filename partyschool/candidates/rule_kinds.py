@@ -271,3 +271,42 @@ def priority(facts: CandidateFacts, params: Params, today: date) -> Finding | No
         blocking=False,
         priority=weight,
     )
+
+
+# --- What each kind asks, in words, for the page that shows the rules in force --------------
+
+FLAG_REQUIREMENTS = {
+    "academic_ok": "学习态度和学习成绩经学院党组织确认符合要求",
+    "has_league_recommendation": "经团组织推优",
+    "political_review_passed": "政治审查通过",
+    "pre_review_passed": "上级党组织预审通过",
+}
+_STAGES = lambda stages: "或".join(STAGE_LABELS[s] for s in stages)  # noqa: E731
+REQUIREMENTS = {
+    "stage_in": lambda p: f"当前阶段为{_STAGES(p['stages'])}",
+    "time_in_stage": lambda p: f"成为{STAGE_LABELS[p['stage']]}满 {p['min_days']} 天",
+    "training": lambda p: (
+        f"已参加{STAGE_LABELS[p['stage']]}培训并结业"
+        if p["completed"]
+        else f"尚未参加过{STAGE_LABELS[p['stage']]}培训（不重复参加）"
+    ),
+    "experience": lambda p: f"具有经核实的“{EXPERIENCE_LABELS[p['kind']]}”经历",
+    "clean_dorm": lambda p: "所在寝室没有未整改的“脏乱差”评定",
+    "no_veto": lambda p: (
+        "、".join(VETO_HOLDER_LABELS[h] for h in p["holders"])
+        + "未行使否决权（含未解决的不同意意见）"
+    ),
+    "flag": lambda p: FLAG_REQUIREMENTS[p["fact"]] + ("（共青团员）" if p["when"] else ""),
+    "publicity": lambda p: (
+        f"“{STEP_LABELS[p['step']]}”已在"
+        + ("和".join(p["places"]) if p["places"] else f"至少 {p['min_places'] or 1} 处")
+        + f"公示不少于 {p['min_days']} 天且无异议"
+    ),
+    "volunteer_hours": lambda p: f"经认定的义工服务满 {p['min_hours']:g} 小时",
+    "priority": lambda p: "寝室或班级在寝室文明建设中表现突出者优先（不阻止）",
+}
+
+
+def requirement(kind: str, params: Params) -> str:
+    """What a check of this kind with these parameters asks of a record, in Chinese."""
+    return REQUIREMENTS[kind](params)

@@ -11,12 +11,13 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from sqlalchemy import Select, bindparam, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from partyschool import extensions
 from partyschool.accounts.models import Role, User
 from partyschool.audit import set_reason
 from partyschool.candidates import rules, rulesets
@@ -25,6 +26,7 @@ from partyschool.candidates.models import (
     DormRating,
     OpinionSource,
     ReviewKind,
+    RuleSetChoice,
     StageChange,
     VolunteerStatus,
 )
@@ -67,13 +69,70 @@ class RecordError(ValueError):
     """A change to a record was refused; the message is shown to the user."""
 
 
-def ruleset() -> RuleSet:
-    """The rule set in force: the one this university configured (checked at start)."""
+def ruleset(on: date | None = None) -> RuleSet:
+    """The rule set in force on a day (default today): the latest a school admin put in force
+    by then, else the one this university configured (checked at start)."""
+    on = on or extensions.today()
+    in_force = g.setdefault("rulesets_in_force", {})
+    if on not in in_force:
+        choice = extensions.db.session.scalar(
+            select(RuleSetChoice)
+            .where(RuleSetChoice.effective_from <= on)
+            .order_by(RuleSetChoice.effective_from.desc(), RuleSetChoice.id.desc())
+            .limit(1)
+        )
+        in_force[on] = _parsed(choice) if choice else configured_ruleset()
+    return in_force[on]
+
+
+def configured_ruleset() -> RuleSet:
+    """The rule set named by ELIGIBILITY_RULESET (a built-in id or a JSON file)."""
     configured = current_app.config["ELIGIBILITY_RULESET"]
     loaded = current_app.extensions.setdefault("rulesets", {})
     if configured not in loaded:
         loaded[configured] = load_ruleset(configured)
     return loaded[configured]
+
+
+def _parsed(choice: RuleSetChoice) -> RuleSet:
+    parsed = current_app.extensions.setdefault("ruleset_choices", {})
+    if choice.id not in parsed:
+        parsed[choice.id] = ruleset_from_dict(choice.definition)
+    return parsed[choice.id]
+
+
+def choose_ruleset(
+    session: Session, chosen: RuleSet, effective_from: date, reason: str, actor: User, today: date
+) -> RuleSetChoice:
+    """Put a rule set in force from a day on (a school admin's decision, with the reason).
+    Decisions already taken keep the version that judged them."""
+    if actor.role is not Role.SCHOOL_ADMIN:
+        raise RecordError("只有校党校管理员可以更换发展规则")
+    if effective_from < today:
+        raise RecordError("生效日期不能早于今天：已作出的决定仍按当时的规则")
+    key = ruleset_key(chosen)
+    same_key = session.scalars(select(RuleSetChoice).where(RuleSetChoice.ruleset == key))
+    if any(c.definition != chosen.to_dict() for c in same_key):
+        raise RecordError(f"版本 {key} 已用于另一份规则，请为修改后的规则提高版本号")
+    choice = RuleSetChoice(
+        ruleset=key,
+        definition=chosen.to_dict(),
+        effective_from=effective_from,
+        reason=_required_reason(reason),
+        chosen_by_id=actor.id,
+    )
+    session.add(choice)
+    session.flush()
+    g.pop("rulesets_in_force", None)
+    return choice
+
+
+def ruleset_choices(session: Session) -> list[RuleSetChoice]:
+    """Every rule set put in force, the latest first."""
+    stmt = select(RuleSetChoice).order_by(
+        RuleSetChoice.effective_from.desc(), RuleSetChoice.id.desc()
+    )
+    return list(session.scalars(stmt))
 
 
 def init_app(app: Flask) -> None:
@@ -202,7 +261,7 @@ def assess(
 ) -> list[Assessment]:
     """Ask the engine about each candidate (records loaded with RECORD_OPTIONS), under the
     rule set in force unless another is given."""
-    active = active or ruleset()
+    active = active or ruleset(today)
     ratings = ratings_by_room(session, (c.room_id for c in candidates))
     return [
         Assessment(c, rulesets.evaluate(facts_for(c, ratings[c.room_id]), active, today), today)
@@ -220,7 +279,7 @@ def decide_step_for(
 ) -> dict[int, Decision]:
     """The engine's decision on one step for many candidates (records loaded with
     RECORD_OPTIONS for a constant number of queries), by candidate id."""
-    active = ruleset()
+    active = ruleset(today)
     ratings = ratings_by_room(session, (c.room_id for c in candidates))
     return {
         c.id: rulesets.evaluate_step(facts_for(c, ratings[c.room_id]), active, step, today)
@@ -235,7 +294,7 @@ def load(session: Session, stmt: Select) -> list[Candidate]:
 
 def refresh(session: Session, candidates: Sequence[Candidate], today: date) -> None:
     """Store each candidate's current standing, so long lists can filter by it."""
-    key = ruleset_key(ruleset())
+    key = ruleset_key(ruleset(today))
     rows = []
     for assessment in assess(session, candidates, today):
         candidate, decision = assessment.candidate, assessment.promotion
@@ -270,7 +329,7 @@ def refresh_where(session: Session, stmt: Select, today: date, batch: int = 500)
 def stale(today: date):
     """The ids of candidates judged on another day or by another rule set than today's: each
     term its own index lookup (an OR of them would scan every record on each list view)."""
-    key = ruleset_key(ruleset())
+    key = ruleset_key(ruleset(today))
     on, by = Candidate.evaluated_on, Candidate.evaluated_ruleset
     return union(
         *(
@@ -468,7 +527,7 @@ def promote(
     step, next_stage = PROMOTIONS[candidate.stage]
     latest = max((c.entered_on for c in candidate.stage_changes), default=None)
     check_date(on, "变更日期", today, after=latest)
-    active = ruleset()
+    active = ruleset(today)
     decision = assess(session, [candidate], today)[0].decisions.get(step)
     override_reason = (override_reason or "").strip() or None
     if decision is not None and not decision.eligible:

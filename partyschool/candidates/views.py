@@ -1,5 +1,6 @@
 """The organizers' pages for candidates' records, and the activist's own record."""
 
+import json
 from io import BytesIO
 
 from flask import (
@@ -18,11 +19,12 @@ from sqlalchemy import select
 from partyschool.access import allow, get_scoped, require_school
 from partyschool.accounts.models import ORGANIZERS, Role
 from partyschool.audit import AuditEvent, describe
-from partyschool.candidates import forms, listing, services
+from partyschool.candidates import forms, listing, rule_kinds, services
 from partyschool.candidates import publicity as publicity_lists
 from partyschool.candidates.imports import dorms, history, roster
 from partyschool.candidates.models import Candidate, VolunteerStatus
 from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS, Stage
+from partyschool.candidates.rulesets import RULESETS, RuleSet, RuleSetError, ruleset_from_dict
 from partyschool.extensions import db, today
 from partyschool.organization.models import Room
 from partyschool.spreadsheets import SpreadsheetError, read_table
@@ -402,6 +404,68 @@ def import_history():
 
     done = "已迁移 {result.updated} 名学生的历史阶段（来自 {filename}）"
     return _run_import(forms.HistoryImportForm(), "candidates/history.html", run, done)
+
+
+@bp.get("/rules")
+@allow(*ORGANIZERS)
+def rules():
+    """The rule set in force, rule by rule in Chinese, and every rule set put in force."""
+    form = (
+        forms.RuleSetForm(effective_from=today())
+        if current_user.role is Role.SCHOOL_ADMIN
+        else None
+    )
+    return render_template(
+        "candidates/rules.html",
+        ruleset=services.ruleset(today()),
+        choices=services.ruleset_choices(db.session),
+        requirement=rule_kinds.requirement,
+        form=form,
+        today=today(),
+    )
+
+
+@bp.post("/rules")
+@allow(Role.SCHOOL_ADMIN)
+def choose_rules():
+    """Put a built-in rule set or the university's own in force from a date."""
+    form = forms.RuleSetForm()
+    if form.validate_on_submit():
+        try:
+            chosen = _chosen_ruleset(form)
+            choice = services.choose_ruleset(
+                db.session,
+                chosen,
+                form.effective_from.data,
+                form.reason.data,
+                current_user,
+                today(),
+            )
+        except services.RecordError as error:
+            _refused(error)
+        except RuleSetError as error:
+            _refused(services.RecordError(f"规则集无效，未启用：{error}"))
+        else:
+            db.session.commit()
+            flash(f"{choice.ruleset} 自 {choice.effective_from} 起生效", "info")
+    else:
+        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("candidates.rules"))
+
+
+def _chosen_ruleset(form) -> RuleSet:
+    if form.builtin.data:
+        return RULESETS[form.builtin.data]
+    upload = form.file.data
+    if not upload:
+        raise services.RecordError("请选择内置规则集或上传本校规则集文件")
+    try:
+        data = json.loads(upload.read().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise services.RecordError(f"规则集文件不是有效的 UTF-8 JSON：{error}") from None
+    if not isinstance(data, dict):
+        raise services.RecordError("规则集文件应是一个 JSON 对象")
+    return ruleset_from_dict(data)
 
 
 own = Blueprint("record", __name__, url_prefix="/my")
