@@ -6,6 +6,7 @@ from exams.models import (
     Answer,
     Attempt,
 )
+from partyschool.audit import AuditEvent, describe
 from tests.exams.samples import ESSAY, SINGLE, D, page, take, trainee
 from tests.factories import (
     make_bank,
@@ -42,3 +43,11 @@ def test_grading_an_essay_makes_it_final_and_updates_the_total(client, session, 
     total = session.get(Attempt, attempt.id)
     assert total.score == D("35.5") and total.is_fully_graded
     assert "没有待评阅的答案" in page(client.get(f"/exam-admin/exams/{exam.id}/grading"))
+
+    # The grade is in the audit trail, in words; saving the answer was not.
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.table_name == "answers").order_by(AuditEvent.id)
+    ).all()
+    assert [(e.row_id, e.action, e.actor_id) for e in events] == [(answer.id, "update", teacher.id)]
+    changes = {c.label: c.after for c in describe(events[0]).changes}
+    assert changes == {"得分": "15.5", "评语": "结合实际不够", "已评定": "是"}
