@@ -24,7 +24,7 @@ from sqlalchemy import event, insert, select  # noqa: E402
 from partyschool.accounts.models import User  # noqa: E402
 from partyschool.app import demo  # noqa: E402
 from partyschool.app.factory import create_app  # noqa: E402
-from partyschool.candidates import rulesets, services  # noqa: E402
+from partyschool.candidates import in_force, rulesets, services  # noqa: E402
 from partyschool.candidates.models import (  # noqa: E402
     Candidate,
     Experience,
@@ -181,7 +181,7 @@ def main() -> None:
         ratings = services.ratings_by_room(db.session, (c.room_id for c in records))
         facts = [services.facts_for(c, ratings[c.room_id]) for c in records]
         loaded = time.perf_counter() - started
-        ruleset, on = services.ruleset(), today()
+        ruleset, on = in_force.ruleset(), today()
         started = time.perf_counter()
         decisions = [rulesets.evaluate(f, ruleset, on) for f in facts]
         evaluate_s = time.perf_counter() - started

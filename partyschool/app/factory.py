@@ -21,7 +21,7 @@ from partyschool.app import errors
 from partyschool.app import views as web_views
 from partyschool.candidates import api as candidates_api
 from partyschool.candidates import cli as candidates_cli
-from partyschool.candidates import services as candidate_services
+from partyschool.candidates import in_force as rules_in_force
 from partyschool.candidates import views as candidates_views
 from partyschool.certificates import api as certificates_api
 from partyschool.certificates import cli as certificates_cli
@@ -74,7 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_login(app)
     access.init_app(app)
     pdf.install_compact_cid_fonts()  # certificates embed compact CJK fonts
-    candidate_services.init_app(app)
+    rules_in_force.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for command in (

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from partyschool.access import allow, can_see_school
 from partyschool.accounts.models import ORGANIZERS, Role
 from partyschool.api.spec import ApiError, operation
-from partyschool.candidates import listing, services
+from partyschool.candidates import in_force, listing, services
 from partyschool.candidates.models import Candidate
 from partyschool.candidates.rules import STAGE_LABELS
 from partyschool.extensions import db, today
@@ -149,7 +149,7 @@ def eligibility(student_no: str):
     """Every next step of the candidate, eligible or not, with every reason."""
     candidate = _visible(student_no)
     assessment = services.assess(db.session, [candidate], today())[0]
-    ruleset = services.ruleset()
+    ruleset = in_force.ruleset()
     return EligibilityOut(
         student_no=candidate.student_no,
         stage=candidate.stage,

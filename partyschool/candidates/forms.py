@@ -6,6 +6,7 @@ from wtforms import (
     DateField,
     DecimalField,
     HiddenField,
+    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -162,6 +163,18 @@ class DormRatingForm(Form):
     grade = SelectField("评定", choices=_choices(DORM_GRADE_LABELS))
     rectified_on = DateField("整改完成日期", validators=[Optional()])
     note = StringField("说明", validators=[Optional(), Length(max=500)])
+
+
+class ProbationForm(Form):
+    """延长预备期 or 取消预备党员资格, with the reason."""
+
+    action = SelectField(
+        "决定",
+        choices=[SelectChoice("extend", "延长预备期"), SelectChoice("cancel", "取消预备党员资格")],
+    )
+    months = IntegerField("延长月数（延长时填写，累计不超过 12 个月）", validators=[Optional()])
+    decided_on = DateField("决定日期", validators=[InputRequired("请填写日期")])
+    reason = TextAreaField("理由", validators=_required("理由", 500))
 
 
 class PromoteForm(Form):

@@ -56,6 +56,18 @@ class ReviewKind(StrEnum):
     PRE = "pre"
 
 
+class ProbationAction(StrEnum):
+    """A decision on a probationary member (seed 000 §3)."""
+
+    EXTEND = "extend"  # 延长预备期
+    CANCEL = "cancel"  # 取消预备党员资格
+
+    @property
+    def label(self) -> str:
+        """The Chinese name of the decision."""
+        return {"extend": "延长预备期", "cancel": "取消预备党员资格"}[self]
+
+
 class VolunteerStatus(StrEnum):
     """Where a logged volunteer activity stands."""
 
@@ -143,6 +155,9 @@ class Candidate(Audited, db.Model):
     publicity_notices: Mapped[list["PublicityNotice"]] = relationship(cascade="all, delete-orphan")
     talks: Mapped[list["Talk"]] = relationship(cascade="all, delete-orphan")
     reviews: Mapped[list["Review"]] = relationship(cascade="all, delete-orphan")
+    probation_decisions: Mapped[list["ProbationDecision"]] = relationship(
+        order_by="ProbationDecision.decided_on", cascade="all, delete-orphan"
+    )
 
     audit_ignores = frozenset(
         {"evaluated_on", "evaluated_ruleset", "next_step", "is_blocked", "blocking_summary"}
@@ -193,6 +208,34 @@ class StageChange(_Fact, db.Model):
     source_file: Mapped[str | None] = mapped_column(String(200))
 
     recorded_by: Mapped[User | None] = relationship()
+
+
+class ProbationDecision(_Fact, db.Model):
+    """延长预备期 or 取消预备党员资格: a stage decision, through the same door as promotions."""
+
+    __tablename__ = "probation_decisions"
+    audit_title = "预备期决定"
+    audit_labels = MappingProxyType(
+        {
+            "action": "决定",
+            "decided_on": "日期",
+            "months": "延长月数",
+            "reason": "理由",
+            "ruleset": "依据的规则",
+        }
+    )
+
+    action: Mapped[ProbationAction] = mapped_column(enum_column(ProbationAction))
+    decided_on: Mapped[date]
+    months: Mapped[int | None]  # an extension's length (at most 12 in all)
+    reason: Mapped[str] = mapped_column(String(500))
+    ruleset: Mapped[str | None] = mapped_column(String(64))
+    recorded_by: Mapped[User | None] = relationship()
+
+    @property
+    def extension_days(self) -> int:
+        """How many days the extension adds to the probation (a month as 1/12 of a year)."""
+        return round((self.months or 0) * 365 / 12) if self.action is ProbationAction.EXTEND else 0
 
 
 class Contact(_Fact, db.Model):

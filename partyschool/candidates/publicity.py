@@ -5,7 +5,7 @@ from datetime import date
 
 from flask import render_template
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from partyschool.access import scope_to_user
@@ -53,7 +53,7 @@ def lists(session: Session, user: User, query: PublicityQuery) -> list[PlaceList
     stmt = scope_to_user(
         select(PublicityNotice, Candidate)
         .join(Candidate, Candidate.id == PublicityNotice.candidate_id)
-        .options(joinedload(Candidate.college))
+        .options(joinedload(Candidate.college), selectinload(Candidate.probation_decisions))
         .where(
             PublicityNotice.step == query.step,
             PublicityNotice.starts_on <= query.on,

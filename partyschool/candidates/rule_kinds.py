@@ -82,8 +82,11 @@ def stage_in(facts: CandidateFacts, params: Params, today: date) -> Finding | No
 
 @rule_kind("time_in_stage", stage=Stage, min_days=_count)
 def time_in_stage(facts: CandidateFacts, params: Params, today: date) -> Finding | None:
-    """Require ``min_days`` days spent at ``stage``; a candidate past that stage has served them."""
+    """Require ``min_days`` days spent at ``stage`` (for probation, plus any extension); a
+    candidate past that stage has served them."""
     stage, min_days = params["stage"], params["min_days"]
+    extension = facts.probation_extension_days if stage == Stage.PROBATIONARY else 0
+    min_days += extension
     if RANK[facts.stage] > RANK[stage]:
         return None
     entered = None
@@ -98,7 +101,8 @@ def time_in_stage(facts: CandidateFacts, params: Params, today: date) -> Finding
     elif entered is None:
         message = f"档案缺少成为{label}的日期"
     else:
-        message = f"成为{label}须满{min_days}天，自{entered.isoformat()}起仅{days}天"
+        extended = f"（含延长预备期{extension}天）" if extension else ""
+        message = f"成为{label}须满{min_days}天{extended}，自{entered.isoformat()}起仅{days}天"
     return Finding(
         message,
         {
@@ -106,6 +110,7 @@ def time_in_stage(facts: CandidateFacts, params: Params, today: date) -> Finding
             "entered_on": entered.isoformat() if entered else None,
             "days": days,
             "min_days": min_days,
+            "extension_days": extension,
         },
     )
 

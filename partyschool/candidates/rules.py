@@ -225,6 +225,10 @@ class CandidateFacts:
     pre_review_passed: bool = False
     academic_ok: bool = False
     is_outstanding_class: bool = False
+    # Probation decisions (seed 000 §3): 延长预备期 lengthens the wait for confirmation, and
+    # 取消预备党员资格 ends the way on.
+    probation_extension_days: int = 0
+    probation_cancelled_on: date | None = None
 
     @property
     def is_outstanding_dorm_or_class(self) -> bool:

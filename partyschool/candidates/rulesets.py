@@ -267,6 +267,11 @@ RULESETS: Mapping[str, RuleSet] = MappingProxyType({rs.id: rs for rs in (DEFAULT
 def evaluate_step(facts: CandidateFacts, ruleset: RuleSet, step: Step, today: date) -> Decision:
     """Decide whether the candidate may take ``step`` under ``ruleset`` on ``today``."""
     reasons = []
+    if facts.probation_cancelled_on is not None:  # the Party's rule, whatever the university's
+        on = facts.probation_cancelled_on.isoformat()
+        reasons.append(
+            Reason("national.probation_cancelled", f"已于{on}取消预备党员资格", {"on": on})
+        )
     # A step the rule set does not mention has no conditions there (e.g. seed 002 says nothing
     # of what blocks completing a class).
     for check in ruleset.steps.get(step, ()):

@@ -3,35 +3,34 @@
 Functions take the session first and only flush; the request (or command) commits once.
 """
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
-from flask import Flask, current_app, g
 from sqlalchemy import Select, bindparam, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from partyschool import extensions
 from partyschool.accounts.models import Role, User
 from partyschool.audit import set_reason
 from partyschool.candidates import rules, rulesets
+from partyschool.candidates.in_force import forget_rulesets_in_force, ruleset, ruleset_key
 from partyschool.candidates.models import (
     Candidate,
     DormRating,
     OpinionSource,
+    ProbationAction,
+    ProbationDecision,
     ReviewKind,
     RuleSetChoice,
     StageChange,
     VolunteerStatus,
 )
 from partyschool.candidates.rules import Decision, Stage, Step, VetoHolder
-from partyschool.candidates.rulesets import RULESETS, RuleSet, RuleSetError, ruleset_from_dict
+from partyschool.candidates.rulesets import RuleSet
 
 # The step that moves a candidate out of each stage, and the stage it leads to.
 PROMOTIONS: dict[Stage, tuple[Step, Stage]] = {
@@ -54,6 +53,7 @@ RECORD_OPTIONS = (
     selectinload(Candidate.publicity_notices),
     selectinload(Candidate.reviews),
     selectinload(Candidate.opinions),
+    selectinload(Candidate.probation_decisions),
 )
 
 
@@ -67,38 +67,6 @@ class EligibilityError(ValueError):
 
 class RecordError(ValueError):
     """A change to a record was refused; the message is shown to the user."""
-
-
-def ruleset(on: date | None = None) -> RuleSet:
-    """The rule set in force on a day (default today): the latest a school admin put in force
-    by then, else the one this university configured (checked at start)."""
-    on = on or extensions.today()
-    in_force = g.setdefault("rulesets_in_force", {})
-    if on not in in_force:
-        choice = extensions.db.session.scalar(
-            select(RuleSetChoice)
-            .where(RuleSetChoice.effective_from <= on)
-            .order_by(RuleSetChoice.effective_from.desc(), RuleSetChoice.id.desc())
-            .limit(1)
-        )
-        in_force[on] = _parsed(choice) if choice else configured_ruleset()
-    return in_force[on]
-
-
-def configured_ruleset() -> RuleSet:
-    """The rule set named by ELIGIBILITY_RULESET (a built-in id or a JSON file)."""
-    configured = current_app.config["ELIGIBILITY_RULESET"]
-    loaded = current_app.extensions.setdefault("rulesets", {})
-    if configured not in loaded:
-        loaded[configured] = load_ruleset(configured)
-    return loaded[configured]
-
-
-def _parsed(choice: RuleSetChoice) -> RuleSet:
-    parsed = current_app.extensions.setdefault("ruleset_choices", {})
-    if choice.id not in parsed:
-        parsed[choice.id] = ruleset_from_dict(choice.definition)
-    return parsed[choice.id]
 
 
 def choose_ruleset(
@@ -123,46 +91,8 @@ def choose_ruleset(
     )
     session.add(choice)
     session.flush()
-    g.pop("rulesets_in_force", None)
+    forget_rulesets_in_force()
     return choice
-
-
-def ruleset_choices(session: Session) -> list[RuleSetChoice]:
-    """Every rule set put in force, the latest first."""
-    stmt = select(RuleSetChoice).order_by(
-        RuleSetChoice.effective_from.desc(), RuleSetChoice.id.desc()
-    )
-    return list(session.scalars(stmt))
-
-
-def init_app(app: Flask) -> None:
-    """Refuse to start with a rule set that cannot judge: every record page would fail."""
-    configured = app.config["ELIGIBILITY_RULESET"]
-    try:
-        app.extensions.setdefault("rulesets", {})[configured] = load_ruleset(configured)
-    except RuleSetError as error:
-        raise RuntimeError(
-            f"ELIGIBILITY_RULESET={configured}：规则集无效，网站不能启动：{error}"
-        ) from None
-
-
-def load_ruleset(configured: str) -> RuleSet:
-    """A built-in rule set by id, or a JSON file of the university's own; a bad file raises
-    RuleSetError with what is wrong, so the site refuses to start rather than fail later."""
-    if configured in RULESETS:
-        return RULESETS[configured]
-    try:
-        data = json.loads(Path(configured).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise RuleSetError(f"cannot read rule set {configured!r}: {error}") from None
-    if not isinstance(data, dict):
-        raise RuleSetError(f"rule set {configured!r}: expected a JSON object")
-    return ruleset_from_dict(data)
-
-
-def ruleset_key(active: RuleSet) -> str:
-    """How a decision names the rule set that judged it: `id@version`."""
-    return f"{active.id}@{active.version}"
 
 
 def candidate_of(session: Session, user: User) -> Candidate | None:
@@ -223,6 +153,10 @@ def facts_for(candidate: Candidate, ratings: Sequence[DormRating]) -> rules.Cand
         political_review_passed=reviews[ReviewKind.POLITICAL],
         pre_review_passed=reviews[ReviewKind.PRE],
         academic_ok=candidate.is_academic_ok is True,
+        probation_extension_days=sum(d.extension_days for d in candidate.probation_decisions),
+        probation_cancelled_on=next(
+            (d.decided_on for d in candidate.probation_decisions if d.action == "cancel"), None
+        ),
         is_outstanding_class=candidate.is_outstanding_class,
     )
 
@@ -552,3 +486,48 @@ def promote(
         raise RecordError(f"该学生已是{rules.STAGE_LABELS[next_stage]}") from None
     refresh(session, [candidate], today)
     return change
+
+
+MAX_EXTENSION_MONTHS = 12  # 预备期延长不能超过一年
+
+
+def decide_probation(
+    session: Session,
+    candidate: Candidate,
+    action: ProbationAction,
+    on: date,
+    reason: str,
+    actor: User,
+    today: date,
+    months: int | None = None,
+) -> ProbationDecision:
+    """延长预备期 or 取消预备党员资格: a stage decision, dated no earlier than the probation
+    began and not in the future, with its reason and the rule set in force; like a promotion
+    it queues on the candidate's row."""
+    session.refresh(candidate, with_for_update=True)
+    session.expire(candidate, ["stage_changes", "probation_decisions"])
+    if candidate.stage is not Stage.PROBATIONARY:
+        raise RecordError("只有预备党员可以延长预备期或取消预备党员资格")
+    if any(d.action is ProbationAction.CANCEL for d in candidate.probation_decisions):
+        raise RecordError("已取消预备党员资格")
+    began = max(c.entered_on for c in candidate.stage_changes if c.stage is Stage.PROBATIONARY)
+    check_date(on, "决定日期", today, after=began)
+    if action is ProbationAction.EXTEND:
+        extended = sum(d.months or 0 for d in candidate.probation_decisions)
+        if not months or months < 1 or extended + months > MAX_EXTENSION_MONTHS:
+            left = MAX_EXTENSION_MONTHS - extended
+            raise RecordError(f"延长预备期须为 1 至 {left} 个月（累计不超过一年）")
+    else:
+        months = None
+    decision = ProbationDecision(
+        action=action,
+        decided_on=on,
+        months=months,
+        reason=_required_reason(reason),
+        ruleset=ruleset_key(ruleset(today)),
+        recorded_by=actor,
+    )
+    candidate.probation_decisions.append(decision)
+    set_reason(session, decision.reason)
+    _changed(session, candidate, today)
+    return decision

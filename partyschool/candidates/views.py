@@ -19,10 +19,10 @@ from sqlalchemy import select
 from partyschool.access import allow, get_scoped, require_school
 from partyschool.accounts.models import ORGANIZERS, Role
 from partyschool.audit import AuditEvent, describe
-from partyschool.candidates import forms, listing, rule_kinds, services
+from partyschool.candidates import forms, in_force, listing, rule_kinds, services
 from partyschool.candidates import publicity as publicity_lists
 from partyschool.candidates.imports import dorms, history, roster
-from partyschool.candidates.models import Candidate, VolunteerStatus
+from partyschool.candidates.models import Candidate, ProbationAction, VolunteerStatus
 from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS, Stage
 from partyschool.candidates.rulesets import RULESETS, RuleSet, RuleSetError, ruleset_from_dict
 from partyschool.extensions import db, today
@@ -104,6 +104,7 @@ def show(candidate_id: int):
         ratings=sorted(ratings, key=lambda r: r.term, reverse=True),
         fact_kinds=services.FACT_KINDS,
         promote_form=forms.PromoteForm(on=today(), stage=candidate.stage.value),
+        probation_form=forms.ProbationForm(decided_on=today()),
     )
 
 
@@ -302,6 +303,35 @@ def promote(candidate_id: int):
     return _back(candidate)
 
 
+@bp.post("/<int:candidate_id>/probation")
+@allow(*ORGANIZERS)
+def decide_probation(candidate_id: int):
+    """延长预备期 or 取消预备党员资格, a stage decision with its reason."""
+    candidate = _candidate(candidate_id)
+    form = forms.ProbationForm()
+    if not form.validate_on_submit():
+        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        return _back(candidate)
+    action = ProbationAction(form.action.data)
+    try:
+        services.decide_probation(
+            db.session,
+            candidate,
+            action,
+            form.decided_on.data,
+            form.reason.data,
+            current_user,
+            today(),
+            months=form.months.data,
+        )
+    except services.RecordError as error:
+        _refused(error)
+    else:
+        db.session.commit()
+        flash(f"已记录：{action.label}", "info")
+    return _back(candidate)
+
+
 @bp.route("/rooms/<int:room_id>/ratings", methods=["GET", "POST"])
 @allow(*ORGANIZERS)
 def rate_room(room_id: int):
@@ -417,8 +447,8 @@ def rules():
     )
     return render_template(
         "candidates/rules.html",
-        ruleset=services.ruleset(today()),
-        choices=services.ruleset_choices(db.session),
+        ruleset=in_force.ruleset(today()),
+        choices=in_force.ruleset_choices(db.session),
         requirement=rule_kinds.requirement,
         form=form,
         today=today(),
