@@ -11,7 +11,7 @@ from sqlalchemy import select
 from partyschool.access import allow, can_see_school
 from partyschool.accounts.models import ORGANIZERS, Role
 from partyschool.api.spec import ApiError, operation
-from partyschool.candidates import in_force, listing, services
+from partyschool.candidates import identity, in_force, listing, services
 from partyschool.candidates.models import Candidate
 from partyschool.candidates.rules import STAGE_LABELS
 from partyschool.extensions import db, today
@@ -35,6 +35,10 @@ class CandidateOut(BaseModel):
     next_step: str | None
     is_blocked: bool
     evaluated_on: date | None
+    # In full for the branch's organizers and the school admin, masked for other staff, and
+    # never in a trainee's own JSON.
+    id_number: str | None = None
+    phone: str | None = None
 
 
 class CandidatePage(BaseModel):
@@ -91,7 +95,19 @@ def _out(candidate: Candidate) -> CandidateOut:
         next_step=candidate.next_step,
         is_blocked=candidate.is_blocked,
         evaluated_on=candidate.evaluated_on,
+        **_identity(candidate),
     )
+
+
+def _identity(candidate: Candidate) -> dict:
+    if current_user.role is Role.ACTIVIST:
+        return {}
+    if identity.may_see_identity(current_user, candidate.party_school_id):
+        return {"id_number": candidate.id_number, "phone": candidate.phone}
+    return {
+        "id_number": identity.mask(candidate.id_number) or None,
+        "phone": identity.mask_phone(candidate.phone) or None,
+    }
 
 
 def _visible(student_no: str) -> Candidate:

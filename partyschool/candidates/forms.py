@@ -156,6 +156,27 @@ class StandingForm(Form):
     is_outstanding_class = BooleanField("所在班级为寝室文明建设先进班级")
 
 
+class IdentityForm(Form):
+    """The identity a Party file needs."""
+
+    id_number = StringField(
+        "身份证号", validators=[Optional(), Length(max=18)], description="18 位，末位可为 X"
+    )
+    # No choice validation: a record without a gender yet holds None; the service checks it.
+    gender = SelectField(
+        "性别",
+        validate_choice=False,
+        choices=[
+            SelectChoice("", "（按身份证号）"),
+            SelectChoice("male", "男"),
+            SelectChoice("female", "女"),
+        ],
+    )
+    birth_date = DateField("出生日期", validators=[Optional()], description="留空则按身份证号")
+    ethnicity = StringField("民族", validators=[Optional(), Length(max=20)], description="如 汉族")
+    phone = StringField("手机", validators=[Optional(), Length(max=20)])
+
+
 class DormRatingForm(Form):
     """Rate a room for a term, or record its rectification."""
 

@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from partyschool.access import scope_to_user
 from partyschool.accounts.models import User
-from partyschool.candidates import services
+from partyschool.candidates import identity, services
 from partyschool.candidates.models import Candidate
 from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS, Stage
 from partyschool.organization.models import Building, College, Room
@@ -135,10 +135,18 @@ EXPORT_HEADERS = [
     "层次",
     "阶段",
     "寝室",
+    "身份证号",
+    "手机",
     "下一步",
     "状态",
     "受阻原因",
 ]
+
+
+def _identity(user: User, candidate: Candidate) -> tuple[str, str]:
+    if identity.may_see_identity(user, candidate.party_school_id):
+        return candidate.id_number or "", candidate.phone or ""
+    return identity.mask(candidate.id_number), identity.mask_phone(candidate.phone)
 
 
 def export_xlsx(session: Session, user: User, query: CandidateQuery) -> bytes:
@@ -155,6 +163,7 @@ def export_xlsx(session: Session, user: User, query: CandidateQuery) -> bytes:
             "研究生" if c.level == "graduate" else "本专科",
             STAGE_LABELS[c.stage],
             str(c.room) if c.room else "",
+            *_identity(user, c),
             STEP_LABELS[c.next_step] if c.next_step else "",
             ("受阻" if c.is_blocked else "可进入下一步") if c.next_step else "",
             c.blocking_summary,

@@ -96,9 +96,16 @@ class Candidate(Audited, db.Model):
             "academic_standing": "学业情况",
             "is_academic_ok": "学习成绩符合要求",
             "is_outstanding_class": "先进班级",
+            "id_number": "身份证号",
+            "gender": "性别",
+            "birth_date": "出生日期",
+            "ethnicity": "民族",
+            "phone": "手机",
         }
     )
-    audit_value_labels = MappingProxyType({"stage": STAGE_LABELS, "level": LEVEL_LABELS})
+    audit_value_labels = MappingProxyType(
+        {"stage": STAGE_LABELS, "level": LEVEL_LABELS, "gender": {"male": "男", "female": "女"}}
+    )
     __table_args__ = (
         Index("ix_candidates_school_stage", "party_school_id", "stage"),
         # Finding the standings not judged today is a few lookups in these (services.stale).
@@ -123,6 +130,12 @@ class Candidate(Audited, db.Model):
     stage: Mapped[Stage] = mapped_column(enum_column(Stage))
     is_league_member: Mapped[bool] = mapped_column(default=False)
     league_recommended_on: Mapped[date | None]
+    # Identity a Party file needs; shown in full only to whom identity.may_see_identity allows.
+    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    gender: Mapped[str | None] = mapped_column(String(8))
+    birth_date: Mapped[date | None]
+    ethnicity: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(20))
     academic_standing: Mapped[str] = mapped_column(String(500), default="")
     # None until the college party organization has said (unknown is not "meets requirements").
     is_academic_ok: Mapped[bool | None]
@@ -162,6 +175,8 @@ class Candidate(Audited, db.Model):
     audit_ignores = frozenset(
         {"evaluated_on", "evaluated_ruleset", "next_step", "is_blocked", "blocking_summary"}
     )
+    # Never written to the trail: the trail says only that they changed.
+    audit_redacted = frozenset({"id_number", "phone"})
 
     def audit_candidate_id(self) -> int | None:
         """A candidate's own changes belong to its timeline."""

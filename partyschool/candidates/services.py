@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from partyschool.accounts.models import Role, User
 from partyschool.audit import set_reason
-from partyschool.candidates import rules, rulesets
+from partyschool.candidates import identity, rules, rulesets
 from partyschool.candidates.in_force import forget_rulesets_in_force, ruleset, ruleset_key
 from partyschool.candidates.models import (
     Candidate,
@@ -422,6 +422,36 @@ def rate_room(
     session.flush()
     refresh(session, load(session, select(Candidate).where(Candidate.room_id == room.id)), today)
     return rating
+
+
+def update_identity(session: Session, candidate: Candidate, values: Mapping, today: date) -> None:
+    """Set the identity a Party file needs: the 身份证号 is checked (GB 11643) and agrees with
+    the birth date and gender, which it fills in when they are left blank."""
+    values = dict(values)
+    if values.get("gender") not in (None, "", *identity.GENDERS):
+        raise RecordError("性别无效")
+    try:
+        if values.get("id_number"):
+            number = values["id_number"] = identity.check_id_number(values["id_number"])
+            born, gender = identity.birth_date_of(number), identity.gender_of(number)
+            if values.get("birth_date") not in (None, born):
+                raise RecordError("出生日期与身份证号不一致")
+            if values.get("gender") not in (None, "", gender):
+                raise RecordError("性别与身份证号不一致")
+            values["birth_date"], values["gender"] = born, gender
+    except identity.IdentityError as error:
+        raise RecordError(str(error)) from None
+    check_date(values.get("birth_date"), "出生日期", today)
+    if values.get("phone") and not identity.PHONE.fullmatch(values["phone"]):
+        raise RecordError("手机号码无效，只能是数字（可含 + 和 -）")
+    for attribute, value in values.items():
+        setattr(candidate, attribute, value or None)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise RecordError("该身份证号已登记在另一名学生的档案中") from None
+    refresh(session, [candidate], today)
 
 
 def _required_reason(reason: str | None) -> str:

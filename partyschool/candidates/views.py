@@ -19,7 +19,7 @@ from sqlalchemy import select
 from partyschool.access import allow, get_scoped, require_school
 from partyschool.accounts.models import ORGANIZERS, Role
 from partyschool.audit import AuditEvent, describe
-from partyschool.candidates import forms, in_force, listing, rule_kinds, services
+from partyschool.candidates import forms, identity, in_force, listing, rule_kinds, services
 from partyschool.candidates import publicity as publicity_lists
 from partyschool.candidates.imports import dorms, history, roster
 from partyschool.candidates.models import Candidate, ProbationAction, VolunteerStatus
@@ -31,6 +31,10 @@ from partyschool.spreadsheets import SpreadsheetError, read_table
 from partyschool.web.navigation import safe_next
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
+
+
+bp.add_app_template_filter(identity.mask, "mask_id")
+bp.add_app_template_filter(identity.mask_phone, "mask_phone")
 
 
 @bp.app_context_processor
@@ -105,6 +109,7 @@ def show(candidate_id: int):
         fact_kinds=services.FACT_KINDS,
         promote_form=forms.PromoteForm(on=today(), stage=candidate.stage.value),
         probation_form=forms.ProbationForm(decided_on=today()),
+        sees_identity=identity.may_see_identity(current_user, candidate.party_school_id),
     )
 
 
@@ -228,6 +233,28 @@ def standing(candidate_id: int):
             return _back(candidate)
     return render_template(
         "candidates/fact_form.html", form=form, title="推优与学业情况", candidate=candidate
+    )
+
+
+@bp.route("/<int:candidate_id>/identity", methods=["GET", "POST"])
+@allow(*ORGANIZERS)
+def edit_identity(candidate_id: int):
+    """Edit the identity a Party file needs (those who may see it in full only)."""
+    candidate = _candidate(candidate_id)
+    if not identity.may_see_identity(current_user, candidate.party_school_id):
+        abort(403)
+    form = forms.IdentityForm(obj=candidate)
+    if form.validate_on_submit():
+        try:
+            services.update_identity(db.session, candidate, forms.values_of(form), today())
+        except services.RecordError as error:
+            _refused(error)
+        else:
+            db.session.commit()
+            flash("已保存身份信息", "info")
+            return _back(candidate)
+    return render_template(
+        "candidates/fact_form.html", form=form, title="身份信息", candidate=candidate
     )
 
 

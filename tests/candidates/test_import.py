@@ -538,3 +538,60 @@ def test_rating_columns_are_checked(session, place):
         ],
         headers=headers,
     )
+
+
+IDENTITY_HEADERS = [*HEADERS, "身份证号", "性别", "民族", "手机"]
+
+
+def test_identity_columns_are_imported_and_checked(session, place):
+    rows = [
+        _row(身份证号="330302199003071231", 性别="男", 民族="畲族", 手机="13800138000"),
+        _row(学号="2021002", 姓名="王䶮", 身份证号="11010519491231002x", 性别="", 民族="", 手机=""),
+    ]
+    assert _import(session, place, _csv(rows, headers=IDENTITY_HEADERS, encoding="gb18030")).ok
+    first, second = _candidate(session, "2021001"), _candidate(session, "2021002")
+    assert (first.id_number, first.gender, first.ethnicity) == (
+        "330302199003071231",
+        "male",
+        "畲族",
+    )
+    assert (second.id_number, second.gender, second.birth_date) == (
+        "11010519491231002X",
+        "female",
+        date(1949, 12, 31),
+    )
+
+
+def test_bad_identity_cells_are_named(session, place):
+    rows = [
+        _row(身份证号="330302199003071232", 性别="", 民族="", 手机=""),
+        _row(学号="2021002", 身份证号="3.30302199003071E+17", 性别="", 民族="", 手机=""),
+        _row(学号="2021003", 身份证号="330302199003071231", 性别="女", 民族="", 手机="电话"),
+    ]
+    _assert_refused(
+        session,
+        place,
+        rows,
+        [
+            "第 2 行「身份证号」：身份证号校验位不正确，请核对",
+            "第 3 行「身份证号」：身份证号应为 18 位，前 17 位为数字，末位为数字或 X；"
+            "在 Excel 中请把这一列设为“文本”",
+            "第 4 行「性别」：性别“女”与身份证号不一致",
+            "第 4 行「手机」：手机号码“电话”无效",
+        ],
+        headers=IDENTITY_HEADERS,
+    )
+
+
+def test_an_identity_number_held_by_another_student_is_refused(session, place):
+    rows = [
+        _row(身份证号="330302199003071231", 性别="", 民族="", 手机=""),
+        _row(学号="2021002", 身份证号="330302199003071231", 性别="", 民族="", 手机=""),
+    ]
+    _assert_refused(
+        session,
+        place,
+        rows,
+        ["第 3 行「身份证号」：该身份证号已登记在学号“2021001”的档案中"],
+        headers=IDENTITY_HEADERS,
+    )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from partyschool.accounts.models import Role, User
 from partyschool.accounts.services import AccountError, create_user
 from partyschool.audit import acting_as
+from partyschool.candidates import identity
 from partyschool.candidates.imports.cells import (
     EARLIEST_YEAR,
     GRADE_PATTERN,
@@ -58,6 +59,10 @@ ROSTER_COLUMNS = (
     "阶段",
     "阶段日期",
     "共青团员",
+    "身份证号",
+    "性别",
+    "民族",
+    "手机",
 )
 ROSTER_REQUIRED = ("学号", "姓名", "学院", "层次", "阶段", "阶段日期")
 
@@ -99,6 +104,12 @@ def _parse_roster_row(
         values["grade"] = cells.parse("年级", lambda text: _grade(text, today))
     if "共青团员" in headers:
         values["is_league_member"] = cells.parse("共青团员", parse_yes_no)
+    if "身份证号" in headers:
+        values.update(_identity(cells, headers))
+    if "民族" in headers:
+        values["ethnicity"] = cells.parse("民族", parse_text(20)) or None
+    if "手机" in headers:
+        values["phone"] = cells.parse("手机", _phone)
     if "学区" in headers:
         values["district_id"] = places.one(cells, "学区", places.districts)
     if "楼栋" in headers:
@@ -116,6 +127,33 @@ def _parse_roster_row(
     return _RosterRow(
         cells.row.number, student_no, name, college_id, level, stage, stage_on, values
     )
+
+
+def _identity(cells: Cells, headers: Sequence[str]) -> dict[str, Any]:
+    """The 身份证号 (checked) with the birth date and gender it holds; 性别 must agree."""
+    number = cells.parse("身份证号", _id_number)
+    if number is None:
+        return {"id_number": None} if not cells.row.get("身份证号") else {}
+    gender = identity.gender_of(number)
+    if "性别" in headers and cells.row.get("性别") not in ("", identity.GENDERS[gender]):
+        cells.fail("性别", f"性别“{cells.row.get('性别')}”与身份证号不一致")
+    return {"id_number": number, "gender": gender, "birth_date": identity.birth_date_of(number)}
+
+
+def _id_number(text: str) -> str | None:
+    if not text:
+        return None
+    try:
+        return identity.check_id_number(text)
+    except identity.IdentityError as error:
+        hint = "；在 Excel 中请把这一列设为“文本”" if "E+" in text.upper() else ""
+        raise Invalid(f"{error}{hint}") from None
+
+
+def _phone(text: str) -> str | None:
+    if text and not identity.PHONE.fullmatch(text):
+        raise Invalid(f"手机号码“{text}”无效")
+    return text or None
 
 
 def _grade(text: str, today: date) -> int | None:
@@ -167,6 +205,12 @@ def import_roster(
 
     records: list[_RosterRow] = []
     first_row: dict[str, int] = {}
+    # Who holds each identity number: the records already kept, then the file's own rows.
+    id_holders: dict[str, str] = {}
+    numbers_in_file = [row.get("身份证号").upper() for row in table.rows if row.get("身份证号")]
+    for chunk in chunks(numbers_in_file):
+        stmt = select(Candidate.id_number, Candidate.student_no)
+        id_holders.update(session.execute(stmt.where(Candidate.id_number.in_(chunk))).all())
     for row in table.rows:
         cells = Cells(row, errors)
         record = _parse_roster_row(cells, places, table.headers, today)
@@ -182,6 +226,13 @@ def import_roster(
         if candidate is not None and candidate.party_school_id != school.id:
             cells.fail("学号", f"学号“{record.student_no}”已在其他分党校登记，不能导入")
             continue
+        number = record.values.get("id_number")
+        holder = id_holders.get(number) if number else None
+        if holder not in (None, record.student_no):
+            cells.fail("身份证号", f"该身份证号已登记在学号“{holder}”的档案中")
+            continue
+        if number:
+            id_holders[number] = record.student_no
         # An import never moves a stage: only the rules do, on the record page.
         if candidate is None and record.stage is not Stage.APPLICANT:
             cells.fail(
