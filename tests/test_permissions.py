@@ -21,6 +21,7 @@ from exams.models import (
     Attempt,
     AttemptStatus,
     Exam,
+    LateAnswer,
     Paper,
     PaperMode,
     Question,
@@ -184,6 +185,9 @@ def make_exam_world(session, school, training_class, enrolment):
         status=AttemptStatus.SUBMITTED,
     )
     attempt.answers.append(Answer(question_id=bank.questions[0].id, response=MARKER))
+    attempt.late_answers.append(
+        LateAnswer(question_id=bank.questions[0].id, response=MARKER, received_at=now)
+    )
     session.add(attempt)
     session.flush()
     return bank, exam, attempt
@@ -212,6 +216,7 @@ FOREIGN_IDS = {
     "attempt_id": lambda w: w.attempt_a.id,
     "question_id": lambda w: w.attempt_a.answers[0].question_id,
     "answer_id": lambda w: w.attempt_a.answers[0].id,
+    "late_id": lambda w: w.attempt_a.late_answers[0].id,
     "bank_id": lambda w: w.bank_a.id,
     "paper_id": lambda w: w.exam_a.paper_id,
     "serial": lambda w: w.certificate_a.serial,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from courses.models import Enrolment, EnrolmentStatus
 from exams.attempts.services import question_as_asked
 from exams.marking.services import GradingItem
-from exams.models import Attempt, AttemptStatus, Exam, Paper, PaperMode
+from exams.models import Attempt, AttemptStatus, Exam, LateAnswer, Paper, PaperMode
 from exams.questions import QuestionType, as_points, from_json
 from exams.results.statistics import (
     Band,
@@ -238,3 +238,10 @@ def attempt_review(attempt: Attempt) -> list[GradingItem]:
         )
         for number, item in enumerate(attempt.items, start=1)
     ]
+
+
+def late_review(attempt: Attempt) -> list[tuple[GradingItem, LateAnswer]]:
+    """The attempt's answers that arrived after the deadline, each with its question."""
+    items = {item.number: item for item in attempt_review(attempt)}
+    numbers = {item["question_id"]: n for n, item in enumerate(attempt.items, start=1)}
+    return [(items[numbers[late.question_id]], late) for late in attempt.late_answers]

@@ -56,6 +56,7 @@ def attempt(attempt_id: int):
         attempt=found,
         exam=found.exam,
         items=services.attempt_review(found),
+        late=services.late_review(found),
     )
 
 

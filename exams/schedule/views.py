@@ -85,6 +85,7 @@ def _save_exam(training_class: TrainingClass, exam: Exam | None):
             pass_mark=form.pass_mark.data,
             review_policy=form.review_policy.data,
             multiple_partial_credit=form.multiple_partial_credit.data,
+            late_grace_seconds=form.late_grace_seconds.data or 0,
         )
         try:
             saved, regraded = services.save_exam(db.session, training_class, exam, values)

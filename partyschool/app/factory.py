@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from courses import api as courses_api
 from courses import views as courses_views
@@ -55,6 +56,15 @@ BLUEPRINTS = (
 )
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` within the database's integer range: a larger number is no record (404),
+    not an overflow in the driver."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the Flask application; `test_config` overrides the environment."""
     app = Flask(
@@ -74,6 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_login(app)
     access.init_app(app)
     candidate_services.init_app(app)
+    app.url_map.converters["int"] = IdConverter
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for command in (
