@@ -189,6 +189,14 @@ def attempt_state(attempt: Attempt, now: datetime) -> AttemptOut:
 def exams():
     """Exams of the caller's approved classes whose window is open now."""
     now = utcnow()
+    services.finalize_overdue(
+        db.session,
+        now,
+        enrolment_ids=db.session.scalars(
+            approved_enrolments(current_user).with_only_columns(Enrolment.id)
+        ),
+    )
+    db.session.commit()
     rows = db.session.execute(
         approved_enrolments(current_user)
         .join(Exam, Exam.class_id == Enrolment.class_id)

@@ -6,6 +6,7 @@ Functions take the session first and only flush; the request commits once.
 
 import random
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -343,13 +344,27 @@ def grade_attempt(session: Session, attempt: Attempt) -> None:
     session.flush()
 
 
-def finalize_overdue(session: Session, now: datetime) -> int:
-    """Submit every abandoned attempt whose deadline has passed; returns how many."""
-    overdue = session.scalars(
-        select(Attempt).where(
-            Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at < now
-        )
-    ).all()
+def finalize_overdue(
+    session: Session,
+    now: datetime,
+    *,
+    exam_ids: Iterable[int] | None = None,
+    class_id: int | None = None,
+    enrolment_ids: Iterable[int] | None = None,
+) -> int:
+    """Submit every abandoned attempt whose deadline has passed (of these exams, this class or
+    these enrolments, when given); returns how many. Whatever shows results, grades or
+    completion calls this first, so a trainee who walked away is graded, not absent."""
+    stmt = select(Attempt).where(
+        Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at < now
+    )
+    if exam_ids is not None:
+        stmt = stmt.where(Attempt.exam_id.in_(list(exam_ids)))
+    if class_id is not None:
+        stmt = stmt.where(Attempt.exam_id.in_(select(Exam.id).where(Exam.class_id == class_id)))
+    if enrolment_ids is not None:
+        stmt = stmt.where(Attempt.enrolment_id.in_(list(enrolment_ids)))
+    overdue = session.scalars(stmt).all()
     for attempt in overdue:
         submit(session, attempt, now)
     return len(overdue)

@@ -28,6 +28,10 @@ def _own_exams():
 def mine():
     """The trainee's exams: open, upcoming and past, with what stands in the way."""
     now = utcnow()
+    services.finalize_overdue(
+        db.session, now, enrolment_ids=[enrolment.id for _, enrolment in _own_exams()]
+    )
+    db.session.commit()
     rows = [
         (
             exam,

@@ -23,6 +23,7 @@ def grading(exam_id: int):
     """The essay grading queue of an exam: answers waiting first, then those graded."""
     exam = load_exam(exam_id)
     pending, graded = services.grading_queue(db.session, exam)
+    db.session.commit()  # abandoned attempts were finalized on the way
     return render_template("exams/marking/grading.html", exam=exam, pending=pending, graded=graded)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from courses.models import Enrolment, EnrolmentStatus
-from exams.attempts.services import question_as_asked
+from exams.attempts.services import finalize_overdue, question_as_asked
 from exams.marking.services import GradingItem
 from exams.models import Attempt, AttemptStatus, Exam, LateAnswer, Paper, PaperMode
 from exams.questions import QuestionType, as_points, from_json
@@ -23,6 +23,7 @@ from exams.results.statistics import (
     item_statistics,
 )
 from partyschool.candidates.models import Candidate
+from partyschool.extensions import utcnow
 from partyschool.spreadsheets import write_xlsx
 
 
@@ -108,7 +109,9 @@ def best_attempt(attempts: Iterable[Attempt]) -> Attempt | None:
 
 
 def exam_results(session: Session, exam: Exam) -> ExamResults:
-    """Results of an exam for its class's admitted trainees (and anyone else who sat it)."""
+    """Results of an exam for its class's admitted trainees (and anyone else who sat it),
+    after submitting its abandoned attempts past their deadline."""
+    finalize_overdue(session, utcnow(), exam_ids=[exam.id])
     attempts = session.scalars(
         select(Attempt)
         .options(selectinload(Attempt.answers))

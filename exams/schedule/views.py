@@ -47,6 +47,7 @@ def class_exams(class_id: int):
     training_class = load_class(class_id)
     exams = services.class_exams(db.session, training_class)
     pending = pending_counts(db.session, exams)
+    db.session.commit()  # abandoned attempts were finalized on the way
     return render_template(
         "exams/schedule/class_exams.html",
         training_class=training_class,

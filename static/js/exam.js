@@ -171,7 +171,10 @@
   function changed(item, immediately) {
     if (finished || deadlinePassed) return;
     const id = item.dataset.questionId;
-    pending[id] = { response: responseOf(item), at: serverNow() };
+    const response = responseOf(item);
+    // A textarea's change event repeats on blur what input already sent: nothing new to save.
+    if (!(id in pending) && JSON.stringify(response) === JSON.stringify(saved[id])) return;
+    pending[id] = { response: response, at: serverNow() };
     delete refused[id];
     remember();
     showState();
