@@ -175,3 +175,30 @@ def test_the_navigator_and_the_unanswered_warning_on_a_phone(
     assert page.locator("ol.questions > li").nth(total - 1).is_visible()
     assert newest_attempt(session).status is AttemptStatus.IN_PROGRESS
     context.close()
+
+
+def test_the_trainee_sees_their_paper_and_class_grade(browser, live_server, demo_data, session):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in_and_start(page, live_server)
+    page.locator("li[data-type=true_false]").first.locator("input[value=true]").check()
+    page.wait_for_selector(".save-state.saved")
+    page.click("#submit-exam")
+    page.click("#confirm-submit-yes")
+    page.get_by_test_id("result").wait_for()
+    page.goto(f"{live_server}/exams/mine")
+    page.click("text=查看答卷")
+    review = page.get_by_test_id("review")
+    review.wait_for()
+    assert "正确" in page.get_by_test_id("my-answer").first.inner_text()
+    policy = newest_attempt(session).exam.review_policy
+    if policy != "answers_after_close":
+        assert page.get_by_test_id("key").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "exam-trainee-review.png"), full_page=True)
+    page.click(".page-head >> text=我的考试")
+    page.click(".page-head >> text=我的成绩")
+    grade = page.get_by_test_id("class-grade").first
+    grade.wait_for()
+    assert "结业成绩" in grade.inner_text() and "考试成绩" in grade.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "exam-trainee-grades.png"), full_page=True)
+    context.close()
