@@ -31,6 +31,7 @@ from courses.models import (
 from courses.services import approved_enrolments, is_admitted_to
 from partyschool.accounts.models import User
 from partyschool.candidates.models import Candidate
+from partyschool.extensions import BEIJING
 
 HEARTBEAT_SECONDS = 30  # how often the lesson page sends a heartbeat
 MAX_GAP_SECONDS = 45  # the most one heartbeat can credit: the interval plus network slack
@@ -254,15 +255,19 @@ def trainee_classes(session: Session, user: User) -> list[Enrolment]:
 # --- Heartbeats -------------------------------------------------------------------------------
 
 
-def trainee_enrolment(session: Session, user: User, lesson: Lesson) -> Enrolment | None:
-    """The user's approved enrolment in a class that runs the lesson's course, if any."""
-    return session.scalar(
+def trainee_enrolment(
+    session: Session, user: User, lesson: Lesson, class_id: int | None = None
+) -> Enrolment | None:
+    """The user's approved enrolment in a class that runs the lesson's course: the given class
+    when there is one, else the newest."""
+    stmt = (
         approved_enrolments(user)
         .join(TrainingClass, Enrolment.class_id == TrainingClass.id)
         .where(TrainingClass.course_id == lesson.course_id)
-        .order_by(Enrolment.id.desc())
-        .limit(1)
     )
+    if class_id is not None:
+        stmt = stmt.where(Enrolment.class_id == class_id)
+    return session.scalar(stmt.order_by(Enrolment.id.desc()).limit(1))
 
 
 def _page_signature(secret: str, user_id: int, lesson_id: int, nonce: str) -> str:
@@ -270,9 +275,14 @@ def _page_signature(secret: str, user_id: int, lesson_id: int, nonce: str) -> st
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
-def issue_page_token(secret: str, user_id: int, lesson_id: int) -> str:
-    """A fresh random token for one opened lesson page, signed so only the server makes them."""
+def issue_page_token(
+    secret: str, user_id: int, lesson_id: int, enrolment_id: int | None = None
+) -> str:
+    """A fresh random token for one opened lesson page, signed so only the server makes them;
+    it names the enrolment (the class) the lesson was opened for, so the time goes there."""
     nonce = secrets.token_urlsafe(16)
+    if enrolment_id is not None:
+        nonce = f"{nonce}-{enrolment_id}"
     return f"{nonce}.{_page_signature(secret, user_id, lesson_id, nonce)}"
 
 
@@ -281,6 +291,14 @@ def is_page_token_valid(secret: str, user_id: int, lesson_id: int, token: str) -
     nonce, _, signature = token.partition(".")
     expected = _page_signature(secret, user_id, lesson_id, nonce)
     return bool(nonce) and hmac.compare_digest(signature, expected)
+
+
+def page_enrolment_id(token: str) -> int | None:
+    """The enrolment a (valid) page token was issued for, if it names one."""
+    nonce = token.partition(".")[0]
+    # token_urlsafe may itself hold "-": the enrolment id is after the last one, 16 bytes in.
+    tail = nonce[22:]
+    return int(tail[1:]) if tail.startswith("-") and tail[1:].isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -303,6 +321,7 @@ class BeatState:
     HIDDEN = "hidden"  # the page is not visible: nothing counts, counting pauses
     IDLE = "idle"  # nobody used the page for a while: nothing counts, counting pauses
     REPLAY = "replay"  # a beat the server has already seen: nothing changes
+    OUTSIDE_CLASS = "outside_class"  # the class has not started or has ended: nothing counts
 
 
 @dataclass(frozen=True)
@@ -368,6 +387,12 @@ def _take_lease(
     return lease, BeatState.TAKEN_OVER if was_counting else BeatState.STARTED
 
 
+def is_class_running(training_class: TrainingClass, now: datetime) -> bool:
+    """True on the class's dates (Beijing time), first and last day included: study hours
+    count for a class only while it runs."""
+    return training_class.starts_on <= now.astimezone(BEIJING).date() <= training_class.ends_on
+
+
 def record_heartbeat(
     session: Session, user_id: int, enrolment: Enrolment, lesson: Lesson, beat: Beat, now: datetime
 ) -> BeatResult:
@@ -379,6 +404,19 @@ def record_heartbeat(
     lease, so the time until the page is back in use never counts. A visible, active beat of
     another page or lesson takes the lease without credit: two open pages never both count.
     """
+    if not is_class_running(enrolment.training_class, now):
+        seconds = session.scalar(
+            select(LessonProgress.seconds).where(
+                LessonProgress.enrolment_id == enrolment.id, LessonProgress.lesson_id == lesson.id
+            )
+        )
+        return BeatResult(
+            state=BeatState.OUTSIDE_CLASS,
+            credited_seconds=0,
+            lesson_seconds=seconds or 0,
+            lesson_required_seconds=lesson.required_minutes * 60,
+            hours=class_hours(session, enrolment),
+        )
     lease = _lock_lease(session, user_id)
     progress = _progress(session, enrolment, lesson, now)
     credited = 0

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
 from courses.authoring.services import render_markdown
-from courses.models import Lecture, Lesson, TrainingClass, class_instructors
+from courses.models import Enrolment, Lecture, Lesson, TrainingClass, class_instructors
 from courses.services import approved_enrolment
 from courses.study import attendance, forms, services
 from partyschool.access import allow, get_scoped, scope_to_user
@@ -29,7 +29,7 @@ add_nav("考勤与学时", "study.classes", *STAFF)
 class HeartbeatIn(BaseModel):
     """A lesson page's heartbeat; anything it claims beyond these fields is ignored."""
 
-    page_token: str = Field(min_length=1, max_length=64)
+    page_token: str = Field(min_length=1, max_length=96)
     sequence: int = Field(ge=1, le=2**31 - 1)
     visible: bool
     active: bool
@@ -49,9 +49,9 @@ class HeartbeatOut(BaseModel):
     class_required_hours: float
 
 
-def _trainee_lesson(lesson_id: int):
+def _trainee_lesson(lesson_id: int, class_id: int | None = None):
     lesson = db.session.get(Lesson, lesson_id)
-    enrolment = lesson and services.trainee_enrolment(db.session, current_user, lesson)
+    enrolment = lesson and services.trainee_enrolment(db.session, current_user, lesson, class_id)
     if enrolment is None:
         abort(404)
     return lesson, enrolment
@@ -100,8 +100,9 @@ def index():
 @bp.get("/lessons/<int:lesson_id>")
 @allow(Role.ACTIVIST)
 def lesson(lesson_id: int):
-    """A lesson to study, with the trainee's progress; the page sends heartbeats."""
-    lesson, enrolment = _trainee_lesson(lesson_id)
+    """A lesson to study, with the trainee's progress; the page sends heartbeats. `?class=`
+    names the class it is studied for (a trainee may be in two classes of one course)."""
+    lesson, enrolment = _trainee_lesson(lesson_id, request.args.get("class", type=int))
     statuses = services.lesson_statuses(db.session, enrolment)
     video_src = lesson.video_file and _optional_url("authoring.lesson_video", lesson_id=lesson.id)
     return render_template(
@@ -119,8 +120,9 @@ def lesson(lesson_id: int):
             for a in lesson.attachments
         },
         page_token=services.issue_page_token(
-            current_app.config["SECRET_KEY"], current_user.id, lesson.id
+            current_app.config["SECRET_KEY"], current_user.id, lesson.id, enrolment.id
         ),
+        is_running=services.is_class_running(enrolment.training_class, _now()),
         heartbeat_seconds=current_app.config.get(
             "STUDY_HEARTBEAT_SECONDS", services.HEARTBEAT_SECONDS
         ),
@@ -139,11 +141,19 @@ def lesson(lesson_id: int):
 def heartbeat(lesson_id: int, data: HeartbeatIn):
     """Credit study time on a lesson from the server's clock, for the page holding the lease."""
     lesson = db.session.get(Lesson, lesson_id)
-    enrolment = lesson and services.trainee_enrolment(db.session, current_user, lesson)
+    secret = current_app.config["SECRET_KEY"]
+    is_valid = lesson is not None and services.is_page_token_valid(
+        secret, current_user.id, lesson.id, data.page_token
+    )
+    class_id = None
+    if is_valid and (enrolment_id := services.page_enrolment_id(data.page_token)) is not None:
+        # The time goes to the class the page was opened for, never the newest by default.
+        class_id = db.session.scalar(select(Enrolment.class_id).where(Enrolment.id == enrolment_id))
+        class_id = class_id if class_id is not None else -1
+    enrolment = lesson and services.trainee_enrolment(db.session, current_user, lesson, class_id)
     if enrolment is None:
         raise ApiError(404, "not_found", "课时不存在，或您未被录取到学习该课时的培训班")
-    secret = current_app.config["SECRET_KEY"]
-    if not services.is_page_token_valid(secret, current_user.id, lesson.id, data.page_token):
+    if not is_valid:
         raise ApiError(400, "invalid_page_token", "页面已失效，请刷新课时页面")
     beat = services.Beat(**data.model_dump())
     result = services.record_heartbeat(db.session, current_user.id, enrolment, lesson, beat, _now())

@@ -11,7 +11,8 @@
     taken_over: "已切换到本页计时，其他打开的课时页面停止计时。",
     hidden: "页面在后台，暂停计时。",
     idle: "较长时间没有操作，暂停计时；动一动鼠标或继续播放视频即可恢复。",
-    replay: "正在计时。"
+    replay: "正在计时。",
+    outside_class: "培训班不在开课日期内，学习时间不计入学时。"
   };
 
   function formatDuration(seconds) {

@@ -22,6 +22,7 @@ from courses.models import (
 from courses.study import attendance
 from courses.study import services as study
 from partyschool.accounts.models import Role, User
+from partyschool.extensions import BEIJING
 from partyschool.organization.models import PartySchool
 from tests.courses import trainees
 from tests.factories import (
@@ -54,6 +55,8 @@ def make_trainee(session, school=None, training_class=None, username=None) -> Tr
     if training_class is None:
         course = make_course(session, school or make_branch_school(session))
         training_class = make_class(session, course)
+        # Study hours count only while the class runs: it runs from before T0 until next month.
+        training_class.starts_on = T0.date() - timedelta(days=7)
     enrolment = trainees.make_trainee(
         session, training_class, **({"username": username} if username else {})
     )
@@ -222,6 +225,59 @@ def test_video_position_is_recorded_but_claims_nothing(session, trainee):
     assert (progress.seconds, progress.video_position) == (5, 0)
     page.beat(T0 + timedelta(seconds=10), video_position=2700)
     assert (progress.seconds, progress.video_position) == (10, 2700)
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends"), [(1, 30), (-30, -1)], ids=["before it starts", "after it ended"]
+)
+def test_no_study_time_outside_the_class_dates(session, trainee, starts, ends):
+    on = T0.astimezone(BEIJING).date()
+    trainee.training_class.starts_on = on + timedelta(days=starts)
+    trainee.training_class.ends_on = on + timedelta(days=ends)
+    page = Page(session, trainee, trainee.lessons[0])
+    for at in every(30, 5):
+        result = page.beat(at)
+    assert result.state == "outside_class" and result.credited_seconds == 0
+    assert seconds_on(session, trainee, trainee.lessons[0]) == 0
+
+
+def test_the_first_and_last_class_day_count(session, trainee):
+    on = T0.astimezone(BEIJING).date()
+    trainee.training_class.starts_on = trainee.training_class.ends_on = on
+    page = Page(session, trainee, trainee.lessons[0])
+    for at in every(30, 3):
+        page.beat(at)
+    assert seconds_on(session, trainee, trainee.lessons[0]) == 60
+
+
+def test_time_goes_to_the_class_the_lesson_was_opened_for(client, session, trainee, clock):
+    """A trainee in two classes of one course: the older class's lesson page credits it."""
+    newer = make_class(session, trainee.training_class.course)
+    newer.starts_on = trainee.training_class.starts_on
+    second = make_enrolment(session, newer, trainee.enrolment.candidate)
+    session.commit()
+    assert second.id > trainee.enrolment.id
+    lesson = trainee.lessons[0]
+    client.login("xueyuan")
+    page = client.get(f"/lessons/{lesson.id}?class={trainee.training_class.id}")
+    assert trainee.training_class.title in page.get_data(as_text=True)
+    token = re.search(r'data-page-token="([^"]+)"', page.get_data(as_text=True)).group(1)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.get_data(as_text=True)).group(1)
+    for sequence in (1, 2):
+        beat(
+            client, lesson.id, csrf, page_token=token, sequence=sequence, visible=True, active=True
+        )
+        clock.advance(30)
+    reread(session)
+    assert seconds_on(session, trainee, lesson) == 30
+    assert not session.scalar(
+        select(LessonProgress).where(LessonProgress.enrolment_id == second.id)
+    )
+    # A link from the class's progress page names the class.
+    progress = client.get(f"/classes/{trainee.training_class.id}/my-progress").get_data(
+        as_text=True
+    )
+    assert f"/lessons/{lesson.id}?class={trainee.training_class.id}" in progress
 
 
 def test_hours_cap_each_lesson_at_its_required_time(session, trainee):
