@@ -1,5 +1,6 @@
 """Lesson pages, server-verified study time (heartbeats), lecture attendance, class progress."""
 
+import math
 from datetime import datetime
 
 import segno
@@ -230,34 +231,45 @@ def class_progress(class_id: int):
 @bp.get("/lectures/<int:lecture_id>/qr")
 @allow(*STAFF)
 def sign_in_qr(lecture_id: int):
-    """The sign-in QR code to show in the lecture room; it changes every minute."""
+    """The sign-in QR code to show in the lecture room while it is on; it changes every 15
+    seconds, and the page lists who signed in and when as they do."""
     lecture, training_class = _staff_lecture(lecture_id)
     now = _now()
-    url = url_for(
-        "study.sign_in",
-        lecture_id=lecture.id,
-        code=attendance.sign_in_code(lecture, now),
-        _external=True,
-    )
-    qr = segno.make(url, error="m")
-    svg = Markup(qr.svg_inline(scale=8, border=4, svgclass="qr-code", omitsize=True))  # noqa: S704
+    is_on = attendance.is_lecture_on(lecture, now)
+    url = svg = None
+    if is_on:
+        url = url_for(
+            "study.sign_in",
+            lecture_id=lecture.id,
+            code=attendance.sign_in_code(lecture, now),
+            _external=True,
+        )
+        qr = segno.make(url, error="m")
+        svg = Markup(qr.svg_inline(scale=8, border=4, svgclass="qr-code", omitsize=True))  # noqa: S704
+    enrolments = {e.id: e for e in services.class_enrolments(db.session, training_class)}
+    signed = attendance.sign_ins(db.session, lecture)
     return render_template(
         "courses/study/qr.html",
         lecture=lecture,
         training_class=training_class,
+        is_on=is_on,
+        closed_message=None if is_on else attendance.not_on_message(lecture, now),
+        ends_at=attendance.lecture_ends_at(lecture),
         qr_svg=svg,
         sign_in_url=url,
-        refresh_seconds=60 - now.second + 1,
+        refresh_seconds=max(1, math.ceil(attendance.seconds_to_next_code(now))) if is_on else 60,
         expires_at=attendance.code_expires_at(now),
-        signed=len(attendance.attendances_by_enrolment(db.session, lecture)),
-        enrolled=len(services.class_enrolments(db.session, training_class)),
+        sign_ins=[(a, enrolments.get(a.enrolment_id)) for a in signed],
+        signed=len(signed),
+        enrolled=len(enrolments),
     )
 
 
 @bp.route("/lectures/<int:lecture_id>/sign-in", methods=["GET", "POST"])
 @allow(Role.ACTIVIST)
 def sign_in(lecture_id: int):
-    """Sign in to a lecture with the scanned code; the page confirms it by a POST."""
+    """Sign in to a lecture with the scanned code while it is on; the page confirms it by a
+    POST."""
     lecture = db.session.get(Lecture, lecture_id)
     enrolment = lecture and approved_enrolment(db.session, current_user, lecture.class_id)
     if enrolment is None:
@@ -267,16 +279,21 @@ def sign_in(lecture_id: int):
     if existing is not None:
         return render_template("courses/study/sign_in.html", attendance=existing, **context)
     form = forms.SignInForm(code=request.args.get("code", ""))
+    now = _now()
     if request.method == "GET":
-        if not attendance.is_code_valid(lecture, form.code.data, _now()):
+        if not attendance.is_lecture_on(lecture, now):
+            error = attendance.not_on_message(lecture, now)
+            return render_template("courses/study/sign_in.html", error=error, **context), 400
+        if not attendance.is_code_valid(lecture, form.code.data, now):
             return render_template("courses/study/sign_in.html", error=True, **context), 400
         return render_template("courses/study/sign_in.html", form=form, **context)
     if not form.validate_on_submit():
         abort(400)
     try:
-        attendance.sign_in(db.session, lecture, enrolment, form.code.data, _now())
-    except attendance.SignInError:
-        return render_template("courses/study/sign_in.html", error=True, **context), 400
+        attendance.sign_in(db.session, lecture, enrolment, form.code.data, now)
+    except attendance.SignInError as error:
+        message = str(error) if not attendance.is_lecture_on(lecture, now) else True
+        return render_template("courses/study/sign_in.html", error=message, **context), 400
     db.session.commit()
     flash(f"签到成功：{lecture.title}，计 {lecture.hours} 学时", "info")
     return redirect(url_for("study.my_progress", class_id=lecture.class_id))

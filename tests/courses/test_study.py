@@ -57,6 +57,8 @@ def make_trainee(session, school=None, training_class=None, username=None) -> Tr
         training_class = make_class(session, course)
         # Study hours count only while the class runs: it runs from before T0 until next month.
         training_class.starts_on = T0.date() - timedelta(days=7)
+        # Its lecture is on at T0: it began ten minutes before.
+        training_class.lectures[0].starts_at = T0 - timedelta(minutes=10)
     enrolment = trainees.make_trainee(
         session, training_class, **({"username": username} if username else {})
     )
@@ -358,17 +360,73 @@ def test_class_progress_lists_who_is_behind_first(session):
     assert [line.lessons_done for line in lines] == [0, 0, 2]
 
 
-def test_sign_in_codes_change_every_minute(session, trainee):
+def test_sign_in_codes_change_every_15_seconds_and_live_at_most_30(session, trainee):
     lecture = trainee.lecture
-    codes = {attendance.sign_in_code(lecture, T0 + timedelta(minutes=m)) for m in range(60)}
-    assert len(codes) == 60
-    code = attendance.sign_in_code(lecture, T0)
-    assert attendance.is_code_valid(lecture, code, T0 + timedelta(seconds=50))
-    assert attendance.is_code_valid(lecture, code, T0 + timedelta(seconds=60))  # previous minute
-    assert not attendance.is_code_valid(lecture, code, T0 + timedelta(minutes=2))
+    codes = {attendance.sign_in_code(lecture, T0 + timedelta(seconds=15 * i)) for i in range(240)}
+    assert len(codes) == 240
+    for shown_after in range(15):  # whenever in its period a code is first shown
+        shown = T0 + timedelta(seconds=shown_after)
+        code = attendance.sign_in_code(lecture, shown)
+        assert attendance.is_code_valid(lecture, code, shown + timedelta(seconds=10))
+        assert not attendance.is_code_valid(lecture, code, shown + timedelta(seconds=30))
     assert not attendance.is_code_valid(lecture, "0" * 12, T0)
     other = make_class(session).lectures[0]
-    assert not attendance.is_code_valid(other, code, T0)
+    assert not attendance.is_code_valid(other, attendance.sign_in_code(lecture, T0), T0)
+
+
+def test_a_forwarded_link_is_refused_half_a_minute_later(client, session, trainee, clock):
+    lecture = trainee.lecture
+    forwarded = f"/lectures/{lecture.id}/sign-in?code={attendance.sign_in_code(lecture, T0)}"
+    friend = make_trainee(session, training_class=trainee.training_class, username="friend")
+    session.commit()
+    clock.advance(30)
+    client.login(friend.user.username)
+    assert client.get(forwarded).status_code == 400
+    code = attendance.sign_in_code(lecture, T0)
+    assert client.post(forwarded, data={"code": code}).status_code == 400
+    assert reread(session).scalar(select(func.count()).select_from(Attendance)) == 0
+
+
+@pytest.mark.parametrize(
+    ("starts_in", "message"),
+    [(timedelta(days=7), "签到尚未开始"), (-timedelta(hours=3), "签到已关闭")],
+    ids=["next week", "after it ended"],
+)
+def test_sign_in_only_while_the_lecture_is_on(
+    client, session, trainee, head_teacher, clock, starts_in, message
+):
+    lecture = trainee.lecture
+    lecture.starts_at = T0 + starts_in
+    session.commit()
+    url = f"/lectures/{lecture.id}/sign-in?code={attendance.sign_in_code(lecture, T0)}"
+    client.login("xueyuan")
+    refused = client.get(url)
+    assert refused.status_code == 400 and message in refused.get_data(as_text=True)
+    posted = client.post(url, data={"code": attendance.sign_in_code(lecture, T0)})
+    assert posted.status_code == 400 and message in posted.get_data(as_text=True)
+    with pytest.raises(attendance.SignInError, match=message):
+        attendance.sign_in(session, lecture, trainee.enrolment, "x", T0)
+    assert reread(session).scalar(select(func.count()).select_from(Attendance)) == 0
+
+
+def test_the_qr_page_lists_who_signed_in_and_when(
+    app, client, session, trainee, head_teacher, clock
+):
+    lecture = trainee.lecture
+    attendance.sign_in(
+        session, lecture, trainee.enrolment, attendance.sign_in_code(lecture, T0), T0
+    )
+    session.commit()
+    client.login("banzhuren")
+    shown = client.get(f"/lectures/{lecture.id}/qr").get_data(as_text=True)
+    assert trainee.enrolment.candidate.name in shown and "扫码签到" in shown
+    assert 'http-equiv="refresh" content="' in shown
+    refresh = int(re.search(r'http-equiv="refresh" content="(\d+)"', shown).group(1))
+    assert refresh <= 15
+    lecture.starts_at = T0 + timedelta(days=7)
+    session.commit()
+    closed = client.get(f"/lectures/{lecture.id}/qr").get_data(as_text=True)
+    assert "签到尚未开始" in closed and "<svg" not in closed
 
 
 # --- Pages and the API ---------------------------------------------------------------------------
@@ -641,7 +699,7 @@ def test_trainee_signs_in_once_with_the_scanned_code(client, session, trainee, c
     lecture = trainee.lecture
     client.login("xueyuan")
     url = f"/lectures/{lecture.id}/sign-in?code={attendance.sign_in_code(lecture, T0)}"
-    clock.advance(40)  # scanned late in the minute, loaded in the next
+    clock.advance(15)  # scanned late in the period, loaded in the next
     confirm = client.get(url)
     assert confirm.status_code == 200 and "data-autosubmit" in confirm.get_data(as_text=True)
     assert reread(session).scalar(select(func.count()).select_from(Attendance)) == 0
