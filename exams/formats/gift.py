@@ -8,6 +8,7 @@ from exams.formats.common import (
     MAX_QUESTIONS,
     Collector,
     ParseResult,
+    Skipped,
     category_from_path,
     category_path,
     formatted_text,
@@ -126,14 +127,12 @@ def _gift_question(block: str, category: str, warn: Callable[[str], None]) -> Qu
             type=QuestionType.TRUE_FALSE, stem=stem_with("（  ）"), answer=value, **common
         )
     if body.startswith("#"):
-        warn("数值题（{#…}）不受支持，已跳过")
-        return None
+        raise Skipped("数值题（{#…}）不受支持，已跳过")
     if body[0] not in "=~":
         raise ValueError("答案部分格式有误：每个答案应以“=”（正确）或“~”（错误）开头")
     items = [_gift_item(item, text_format, warn) for item in re.split(r"(?=[=~])", body) if item]
     if "->" in inside and all(marker == "=" for marker, _, _ in items):
-        warn("配对题（->）不受支持，已跳过")
-        return None
+        raise Skipped("配对题（->）不受支持，已跳过")
     for index, (_, answer_text, _) in enumerate(items, start=1):
         if not answer_text:
             raise ValueError(f"第 {index} 个答案是空的")

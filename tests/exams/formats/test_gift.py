@@ -36,7 +36,7 @@ def test_gift_as_people_write_it():
     assert questions[8].stem == "转义测试：a=b、c~d、e#f、{g}、h:i、j\\k、第一行\n第二行"
     assert questions[8].answer == (("{答案}",),)
     assert len(questions) == 9
-    assert [w.message for w in result.warnings] == [
+    assert [w.message for w in result.skipped] == [
         "第 10 题（第 36 行）：数值题（{#…}）不受支持，已跳过",
         "第 11 题（第 38 行）：配对题（->）不受支持，已跳过",
     ]
