@@ -10,8 +10,12 @@ from functools import partial
 from html.parser import HTMLParser
 from typing import Any
 
+from markdown_it import MarkdownIt
+
 from exams.questions import QuestionData, validate
 
+# Raw HTML in Markdown is not rendered: it is kept as text, then read like any other text.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
 MAX_TEXT_BYTES = 5 * 1024 * 1024
 MAX_QUESTIONS = 5_000
 MAX_REPORTED_ERRORS = 100
@@ -236,7 +240,10 @@ def category_path(category: str) -> str:
 def formatted_text(raw: str, text_format: str, warn: Callable[[str], None]) -> str:
     """A text field of a question file as plain text, whatever its format (HTML: tags removed,
     with a warning when images or media are lost)."""
-    if text_format in ("plain_text", "markdown", "plain") or (
+    if text_format == "markdown":
+        # Markdown's marks (**bold**, lists) are formatting, not words: keep what they show.
+        raw = _MARKDOWN.render(raw)
+    elif text_format in ("plain_text", "plain") or (
         text_format in ("moodle_auto_format", "moodle") and "<" not in raw
     ):
         return raw.strip()
