@@ -143,6 +143,14 @@ class LessonStatus:
     lesson: Lesson
     seconds: int
     video_position: int
+    video_watched_seconds: int = 0
+
+    @property
+    def video_share(self) -> float | None:
+        """Share of the lesson's video watched (0 to 1), None for a lesson without one."""
+        if not (self.lesson.video_file or self.lesson.video_url):
+            return None
+        return min(self.video_watched_seconds / video_length(self.lesson), 1.0)
 
     @property
     def required_seconds(self) -> int:
@@ -164,7 +172,12 @@ def lesson_statuses(session: Session, enrolment: Enrolment) -> list[LessonStatus
     """Every lesson of the enrolment's course, in order, with the time studied."""
     course_id = enrolment.training_class.course_id
     rows = session.execute(
-        select(Lesson, LessonProgress.seconds, LessonProgress.video_position)
+        select(
+            Lesson,
+            LessonProgress.seconds,
+            LessonProgress.video_position,
+            LessonProgress.video_watched_seconds,
+        )
         .outerjoin(
             LessonProgress,
             (LessonProgress.lesson_id == Lesson.id) & (LessonProgress.enrolment_id == enrolment.id),
@@ -172,7 +185,10 @@ def lesson_statuses(session: Session, enrolment: Enrolment) -> list[LessonStatus
         .where(Lesson.course_id == course_id)
         .order_by(Lesson.position, Lesson.id)
     ).all()
-    return [LessonStatus(lesson, seconds or 0, position or 0) for lesson, seconds, position in rows]
+    return [
+        LessonStatus(lesson, seconds or 0, position or 0, watched or 0)
+        for lesson, seconds, position, watched in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -310,6 +326,7 @@ class Beat:
     visible: bool
     active: bool
     video_position: int | None = None
+    playing: bool = False  # the lesson's video was playing since the last beat
 
 
 class BeatState:
@@ -333,6 +350,8 @@ class BeatResult:
     lesson_seconds: int
     lesson_required_seconds: int
     hours: StudyHours
+    video_watched_seconds: int = 0
+    video_seconds: int | None = None
 
 
 def _lock_lease(session: Session, user_id: int) -> StudyLease | None:
@@ -446,6 +465,12 @@ def record_heartbeat(
     if state != BeatState.REPLAY and beat.video_position is not None:
         progress.video_position = min(max(beat.video_position, 0), MAX_VIDEO_SECONDS)
     progress.seconds += credited
+    if beat.playing and (lesson.video_file or lesson.video_url):
+        # Watched time is the server's time while the video played, never a position the
+        # page claims; it cannot exceed the video's length (or the lesson's time, unknown).
+        length = video_length(lesson)
+        watched = (progress.video_watched_seconds or 0) + credited
+        progress.video_watched_seconds = min(watched, length)
     session.flush()
     return BeatResult(
         state=state,
@@ -453,4 +478,11 @@ def record_heartbeat(
         lesson_seconds=progress.seconds,
         lesson_required_seconds=lesson.required_minutes * 60,
         hours=class_hours(session, enrolment),
+        video_watched_seconds=progress.video_watched_seconds or 0,
+        video_seconds=video_length(lesson) if (lesson.video_file or lesson.video_url) else None,
     )
+
+
+def video_length(lesson: Lesson) -> int:
+    """How long the lesson's video is: as read from the file, else the lesson's time."""
+    return lesson.video_seconds or lesson.required_minutes * 60

@@ -35,6 +35,7 @@ class HeartbeatIn(BaseModel):
     visible: bool
     active: bool
     video_position: int | None = None
+    playing: bool = False
 
 
 class HeartbeatOut(BaseModel):
@@ -48,6 +49,8 @@ class HeartbeatOut(BaseModel):
     offline_hours: float
     class_hours: float
     class_required_hours: float
+    video_watched_seconds: int = 0
+    video_seconds: int | None = None
 
 
 def _trainee_lesson(lesson_id: int, class_id: int | None = None):
@@ -124,6 +127,7 @@ def lesson(lesson_id: int):
             current_app.config["SECRET_KEY"], current_user.id, lesson.id, enrolment.id
         ),
         is_running=services.is_class_running(enrolment.training_class, _now()),
+        video_length=services.video_length(lesson),
         heartbeat_seconds=current_app.config.get(
             "STUDY_HEARTBEAT_SECONDS", services.HEARTBEAT_SECONDS
         ),
@@ -168,6 +172,8 @@ def heartbeat(lesson_id: int, data: HeartbeatIn):
         offline_hours=float(result.hours.offline),
         class_hours=float(result.hours.total),
         class_required_hours=float(result.hours.required),
+        video_watched_seconds=result.video_watched_seconds,
+        video_seconds=result.video_seconds,
     )
 
 

@@ -282,6 +282,45 @@ def test_time_goes_to_the_class_the_lesson_was_opened_for(client, session, train
     assert f"/lessons/{lesson.id}?class={trainee.training_class.id}" in progress
 
 
+def test_a_video_is_watched_while_it_plays_by_the_servers_clock(session, trainee):
+    lesson = trainee.lessons[0]
+    lesson.video_file, lesson.video_seconds = "talk.mp4", 70
+    page = Page(session, trainee, lesson)
+    page.beat(T0, playing=True, video_position=0)
+    # The page claims it is near the end; only the 30 s it really played count.
+    result = page.beat(T0 + timedelta(seconds=30), playing=True, video_position=69)
+    assert (result.video_watched_seconds, result.video_seconds) == (30, 70)
+    page.beat(T0 + timedelta(seconds=60), playing=False)  # paused: reading, not watching
+    result = page.beat(T0 + timedelta(seconds=90), playing=True)
+    assert result.video_watched_seconds == 60
+    for at in every(30, 4, T0 + timedelta(seconds=120)):
+        result = page.beat(at, playing=True)
+    assert result.video_watched_seconds == 70  # never more than the video lasts
+    status = study.lesson_statuses(session, trainee.enrolment)[0]
+    assert status.video_share == 1.0
+
+
+def test_the_length_of_an_uploaded_mp4_is_read_from_the_file(tmp_path):
+    from courses.authoring.uploads import mp4_duration
+
+    def box(kind: bytes, payload: bytes) -> bytes:
+        return (8 + len(payload)).to_bytes(4, "big") + kind + payload
+
+    mvhd = box(
+        b"mvhd",
+        bytes(4)
+        + (0).to_bytes(4, "big") * 2
+        + (1000).to_bytes(4, "big")
+        + (754_500).to_bytes(4, "big")
+        + bytes(80),
+    )
+    video = tmp_path / "a.mp4"
+    video.write_bytes(box(b"ftyp", b"isom" + bytes(8)) + box(b"moov", mvhd))
+    assert mp4_duration(video) == 754  # 12:34.5
+    video.write_bytes(b"not a video at all")
+    assert mp4_duration(video) is None
+
+
 def test_hours_cap_each_lesson_at_its_required_time(session, trainee):
     first, second = trainee.lessons
     session.add_all(
@@ -530,6 +569,8 @@ def test_heartbeats_through_the_api_count_server_time_only(client, session, trai
         "offline_hours": 0.0,
         "class_hours": 0.0,
         "class_required_hours": 24.0,
+        "video_watched_seconds": 0,
+        "video_seconds": None,  # a lesson without a video
     }
     clock.advance(30)
     replay = beat(client, lesson.id, csrf, page_token=token, sequence=2, visible=True, active=True)
