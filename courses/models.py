@@ -263,6 +263,19 @@ class ReadingReport(db.Model):
     enrolment: Mapped[Enrolment] = relationship()
 
 
+class ReportDraft(db.Model):
+    """A reading report being written, kept on the server when the trainee asks (one each)."""
+
+    __tablename__ = "report_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrolments.id", ondelete="CASCADE"), unique=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Announcement(db.Model):
     """A notice (通知公告) on a branch school's home page."""
 
