@@ -106,7 +106,10 @@ def index():
 def lesson(lesson_id: int):
     """A lesson to study, with the trainee's progress; the page sends heartbeats. `?class=`
     names the class it is studied for (a trainee may be in two classes of one course)."""
-    lesson, enrolment = _trainee_lesson(lesson_id, request.args.get("class", type=int))
+    class_id = request.args.get("class", type=int)
+    if class_id is not None and not 0 < class_id < 2**63:
+        abort(404)  # no such class, and no number the database could hold
+    lesson, enrolment = _trainee_lesson(lesson_id, class_id)
     statuses = services.lesson_statuses(db.session, enrolment)
     video_src = lesson.video_file and _optional_url("authoring.lesson_video", lesson_id=lesson.id)
     return render_template(

@@ -275,6 +275,7 @@ def test_time_goes_to_the_class_the_lesson_was_opened_for(client, session, train
     assert not session.scalar(
         select(LessonProgress).where(LessonProgress.enrolment_id == second.id)
     )
+    assert client.get(f"/lessons/{lesson.id}?class={2**63}").status_code == 404
     # A link from the class's progress page names the class.
     progress = client.get(f"/classes/{trainee.training_class.id}/my-progress").get_data(
         as_text=True
