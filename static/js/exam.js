@@ -288,7 +288,11 @@
     } else {
       localStorage.removeItem(storageKey());
     }
-    resultBox.appendChild(element("p", {}, "交卷后的成绩与答卷可在「我的考试」中查看。"));
+    const review = element("p");
+    const link = element("a", { href: root.dataset.reviewUrl.replace("ATTEMPT", attempt.attempt_id), "data-testid": "review-link" }, "查看我的答卷");
+    review.appendChild(link);
+    review.appendChild(document.createTextNode("（成绩与答卷也可在「我的考试」中查看）"));
+    resultBox.appendChild(review);
     showState();
   }
 
