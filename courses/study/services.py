@@ -148,7 +148,8 @@ class LessonStatus:
     @property
     def video_share(self) -> float | None:
         """Share of the lesson's video watched (0 to 1), None for a lesson without one."""
-        if not (self.lesson.video_file or self.lesson.video_url):
+        # Only an uploaded video plays in the page; a link opens elsewhere, unseen by us.
+        if not self.lesson.video_file:
             return None
         return min(self.video_watched_seconds / video_length(self.lesson), 1.0)
 
@@ -465,7 +466,7 @@ def record_heartbeat(
     if state != BeatState.REPLAY and beat.video_position is not None:
         progress.video_position = min(max(beat.video_position, 0), MAX_VIDEO_SECONDS)
     progress.seconds += credited
-    if beat.playing and (lesson.video_file or lesson.video_url):
+    if beat.playing and lesson.video_file:
         # Watched time is the server's time while the video played, never a position the
         # page claims; it cannot exceed the video's length (or the lesson's time, unknown).
         length = video_length(lesson)
@@ -479,7 +480,7 @@ def record_heartbeat(
         lesson_required_seconds=lesson.required_minutes * 60,
         hours=class_hours(session, enrolment),
         video_watched_seconds=progress.video_watched_seconds or 0,
-        video_seconds=video_length(lesson) if (lesson.video_file or lesson.video_url) else None,
+        video_seconds=video_length(lesson) if lesson.video_file else None,
     )
 
 
