@@ -49,6 +49,8 @@ class Lesson(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     video_file: Mapped[str | None] = mapped_column(String(100))  # a generated name in uploads/
     video_url: Mapped[str | None] = mapped_column(String(500))
+    # The uploaded video's length, read from the file on upload (None: unknown).
+    video_seconds: Mapped[int | None]
     required_minutes: Mapped[int] = mapped_column(default=45)
 
     course: Mapped[Course] = relationship(back_populates="lessons")
@@ -202,6 +204,8 @@ class LessonProgress(db.Model):
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"))
     seconds: Mapped[int] = mapped_column(default=0)
     video_position: Mapped[int] = mapped_column(default=0)
+    # Time the video was playing, by the server's clock, capped at the video's length.
+    video_watched_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -269,6 +273,19 @@ class ReadingReport(db.Model):
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     enrolment: Mapped[Enrolment] = relationship()
+
+
+class ReportDraft(db.Model):
+    """A reading report being written, kept on the server when the trainee asks (one each)."""
+
+    __tablename__ = "report_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrolments.id", ondelete="CASCADE"), unique=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Announcement(db.Model):

@@ -241,6 +241,16 @@ def move_up(session: Session, training_class: TrainingClass) -> Enrolment | None
     return first
 
 
+def fill_places(session: Session, training_class: TrainingClass) -> list[Enrolment]:
+    """Give every free place to the waiting list in its order (after capacity was raised);
+    returns who moved up."""
+    _lock_class(session, training_class)
+    moved = []
+    while (first := move_up(session, training_class)) is not None:
+        moved.append(first)
+    return moved
+
+
 def waiting_list(training_class: TrainingClass):
     """The waiting list of a class in the order places are given."""
     return (

@@ -137,8 +137,14 @@ def edit(class_id: int | None):
             db.session.scalars(select(User).where(User.id.in_(form.instructor_ids.data)))
         )
         db.session.add(training_class)
+        db.session.flush()
+        # More places (a raised capacity) go to the waiting list in order, as a withdrawal's do.
+        moved = services.fill_places(db.session, training_class)
         db.session.commit()
         flash(f"已保存 {training_class.title}", "info")
+        if moved:
+            names = "、".join(e.candidate.name for e in moved)
+            flash(f"名额增加，候补名单中的 {len(moved)} 人已依次录取：{names}", "info")
         return redirect(url_for("courses.show", class_id=training_class.id))
     return render_template("courses/class_form.html", form=form, training_class=training_class)
 

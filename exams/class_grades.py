@@ -22,8 +22,10 @@ from sqlalchemy.orm import Session
 
 from courses.models import Enrolment, TrainingClass
 from courses.services import is_admitted_to
+from exams.attempts.services import finalize_overdue
 from exams.models import Attempt, AttemptStatus, Exam, ExamKind
 from partyschool.candidates.models import Candidate
+from partyschool.extensions import utcnow
 
 HUNDRED = Decimal(100)
 TENTH = Decimal("0.1")
@@ -159,7 +161,9 @@ def _outcome(row) -> ExamOutcome:
 
 
 def class_grade(session: Session, enrolment: Enrolment) -> ClassGrade:
-    """One trainee's class grade, from their submitted attempts at the class's exams."""
+    """One trainee's class grade, from their submitted attempts at the class's exams (an
+    abandoned attempt past its deadline is submitted first)."""
+    finalize_overdue(session, utcnow(), enrolment_ids=[enrolment.id])
     rows = session.execute(
         _outcomes_query().where(
             Attempt.enrolment_id == enrolment.id, Exam.class_id == enrolment.class_id
@@ -174,7 +178,9 @@ def class_grade(session: Session, enrolment: Enrolment) -> ClassGrade:
 
 
 def class_grades(session: Session, training_class: TrainingClass) -> dict[int, ClassGrade]:
-    """Every admitted trainee's class grade, by enrolment id, in two queries."""
+    """Every admitted trainee's class grade, by enrolment id, in two queries (after
+    submitting the class's abandoned attempts past their deadline)."""
+    finalize_overdue(session, utcnow(), class_id=training_class.id)
     enrolments = session.scalars(select(Enrolment).where(is_admitted_to(training_class))).all()
     by_enrolment: dict[int, list[ExamOutcome]] = {}
     for row in session.execute(_outcomes_query().where(Exam.class_id == training_class.id)):

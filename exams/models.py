@@ -130,6 +130,9 @@ class Exam(db.Model):
         enum_column(ReviewPolicy), default=ReviewPolicy.SCORE
     )
     multiple_partial_credit: Mapped[bool] = mapped_column(default=False)
+    # Answers given before the deadline but received within this many seconds after it count
+    # by themselves; later ones are kept apart until an instructor accepts them.
+    late_grace_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
 
     training_class: Mapped[TrainingClass] = relationship()
     paper: Mapped[Paper] = relationship()
@@ -168,6 +171,9 @@ class Attempt(db.Model):
     exam: Mapped[Exam] = relationship()
     enrolment: Mapped[Enrolment] = relationship()
     answers: Mapped[list["Answer"]] = relationship(cascade="all, delete-orphan")
+    late_answers: Mapped[list["LateAnswer"]] = relationship(
+        cascade="all, delete-orphan", order_by="LateAnswer.question_id"
+    )
 
 
 class Answer(Audited, db.Model):
@@ -195,3 +201,26 @@ class Answer(Audited, db.Model):
     is_final: Mapped[bool] = mapped_column(default=False)
     grader_comment: Mapped[str] = mapped_column(Text, default="")
     graded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class LateAnswer(db.Model):
+    """An answer that reached the server after the attempt's deadline (and its grace), kept
+    apart from the attempt's answers: it counts only once an instructor accepts it."""
+
+    __tablename__ = "late_answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    response: Mapped[object | None] = mapped_column(JSON)
+    # When the trainee's page says the answer was given: a claim, shown to the instructor.
+    answered_at: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def is_accepted(self) -> bool:
+        """True once an instructor let the answer count."""
+        return self.accepted_at is not None

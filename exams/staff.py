@@ -7,7 +7,7 @@ from flask import abort, send_file
 
 from courses.models import TrainingClass
 from exams.formats import EXPORT_FORMATS
-from exams.models import Answer, Attempt, Exam, Paper, Question, QuestionBank
+from exams.models import Answer, Attempt, Exam, LateAnswer, Paper, Question, QuestionBank
 from exams.question_types import key_text, response_text
 from exams.questions import QuestionType, option_letter
 from partyschool.access import get_scoped
@@ -68,6 +68,15 @@ def load_answer(answer_id: int) -> Answer:
         abort(404)
     load_attempt(answer.attempt_id)
     return answer
+
+
+def load_late_answer(late_id: int) -> LateAnswer:
+    """A late answer of an attempt the user may manage."""
+    late = db.session.get(LateAnswer, late_id)
+    if late is None:
+        abort(404)
+    load_attempt(late.attempt_id)
+    return late
 
 
 def download(content: bytes, mimetype: str, name: str):

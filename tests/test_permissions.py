@@ -19,6 +19,7 @@ from exams.models import (
     Answer,
     Attempt,
     Exam,
+    LateAnswer,
     QuestionBank,
 )
 from exams.questions import QuestionData, QuestionType, to_json
@@ -27,7 +28,7 @@ from partyschool.accounts.models import Role, User
 from partyschool.candidates.models import Candidate, TrainingRecord, Veto, VolunteerLog
 from partyschool.candidates.rules import VetoHolder
 from partyschool.certificates.models import Certificate
-from partyschool.extensions import db, today
+from partyschool.extensions import db, today, utcnow
 from partyschool.organization.models import Building, PartySchool, Room, SchoolKind
 from tests.factories import (
     make_attempt,
@@ -176,6 +177,9 @@ def make_exam_world(session, school, training_class, enrolment):
         is_fully_graded=False,
     )
     attempt.answers.append(Answer(question_id=row.id, response=MARKER))
+    attempt.late_answers.append(
+        LateAnswer(question_id=row.id, response=MARKER, received_at=utcnow())
+    )
     session.flush()
     return bank, exam, attempt
 
@@ -204,6 +208,7 @@ FOREIGN_IDS = {
     "attempt_id": lambda w: w.attempt_a.id,
     "question_id": lambda w: w.attempt_a.answers[0].question_id,
     "answer_id": lambda w: w.attempt_a.answers[0].id,
+    "late_id": lambda w: w.attempt_a.late_answers[0].id,
     "bank_id": lambda w: w.bank_a.id,
     "paper_id": lambda w: w.exam_a.paper_id,
     "serial": lambda w: w.certificate_a.serial,

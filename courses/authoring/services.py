@@ -14,7 +14,14 @@ from markupsafe import Markup
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from courses.authoring.uploads import ATTACHMENTS, VIDEOS, copy_stored, store_upload
+from courses.authoring.uploads import (
+    ATTACHMENTS,
+    VIDEOS,
+    copy_stored,
+    mp4_duration,
+    store_upload,
+    upload_folder,
+)
 from courses.models import Attachment, Course, Enrolment, Lesson, TrainingClass
 from courses.services import approved_enrolments
 from partyschool.access import can_see_school, can_view_shared, scope_to_user
@@ -207,10 +214,11 @@ def set_video(
     if upload:
         lesson.video_file = store_upload(upload, VIDEOS, folder).stored_name
         lesson.video_url = None
+        lesson.video_seconds = mp4_duration((folder or upload_folder()) / lesson.video_file)
     elif remove:
-        lesson.video_file = lesson.video_url = None
+        lesson.video_file = lesson.video_url = lesson.video_seconds = None
     elif url:
-        lesson.video_file, lesson.video_url = None, url
+        lesson.video_file, lesson.video_url, lesson.video_seconds = None, url, None
     else:
         lesson.video_url = None
     session.flush()
@@ -257,6 +265,7 @@ def copy_course(
             body=lesson.body,
             video_file=copy_stored(lesson.video_file, folder),
             video_url=lesson.video_url,
+            video_seconds=lesson.video_seconds,
             required_minutes=lesson.required_minutes,
         )
         for attachment in lesson.attachments:

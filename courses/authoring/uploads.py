@@ -5,6 +5,7 @@ import logging
 import os
 import secrets
 import shutil
+import struct
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -205,3 +206,36 @@ def remove_files(stored_names: Iterable[str | None], folder: Path | None = None)
 def content_type_of(stored_name: str) -> str:
     """The Content-Type of a stored file, from its generated (validated) extension."""
     return CONTENT_TYPES.get(_extension(stored_name), "application/octet-stream")
+
+
+def mp4_duration(path: Path) -> int | None:
+    """The length in whole seconds of an MP4 file, from its movie header (mvhd); None when it
+    cannot be read (not MP4, or an unusual layout)."""
+    try:
+        with path.open("rb") as stream:
+            return _mvhd_seconds(stream, path.stat().st_size)
+    except (OSError, ValueError, struct.error):
+        return None
+
+
+def _mvhd_seconds(stream, end: int, depth: int = 0) -> int | None:
+    while stream.tell() + 8 <= end and depth < 4:
+        start = stream.tell()
+        size, kind = struct.unpack(">I4s", stream.read(8))
+        if size == 1:
+            size = struct.unpack(">Q", stream.read(8))[0]
+        elif size == 0:
+            size = end - start
+        if size < 8:
+            return None
+        if kind == b"moov":
+            return _mvhd_seconds(stream, start + size, depth + 1)
+        if kind == b"mvhd":
+            version = stream.read(4)[0]
+            if version == 1:
+                _, _, scale, duration = struct.unpack(">QQIQ", stream.read(28))
+            else:
+                _, _, scale, duration = struct.unpack(">IIII", stream.read(16))
+            return round(duration / scale) if scale else None
+        stream.seek(start + size)
+    return None

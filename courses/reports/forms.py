@@ -36,3 +36,12 @@ class ReviewForm(Form):
         """A returned report tells the trainee what to change."""
         if self.decision.data == "return" and not (field.data or "").strip():
             raise ValidationError("退回时请填写评语，说明需要修改之处")
+
+
+class DraftForm(Form):
+    """A reading report being written, kept on the server on request (any length)."""
+
+    text = TextAreaField(
+        "心得正文",
+        validators=[Length(max=MAX_CHARS, message=f"心得不能超过 {MAX_CHARS} 字")],
+    )

@@ -14,13 +14,14 @@ ones most worth copying.
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, contains_eager
 
 from courses.models import (
     Enrolment,
     EnrolmentStatus,
     ReadingReport,
+    ReportDraft,
     ReportStatus,
     TrainingClass,
 )
@@ -124,8 +125,29 @@ def submit(session: Session, enrolment: Enrolment, text: str, now: datetime) -> 
         submitted_at=now,
     )
     session.add(report)
+    session.execute(delete(ReportDraft).where(ReportDraft.enrolment_id == enrolment.id))
     session.flush()
     return report
+
+
+def draft_of(session: Session, enrolment: Enrolment) -> ReportDraft | None:
+    """The trainee's draft kept on the server, if they saved one."""
+    return session.scalar(select(ReportDraft).where(ReportDraft.enrolment_id == enrolment.id))
+
+
+def save_draft(session: Session, enrolment: Enrolment, text: str, now: datetime) -> ReportDraft:
+    """Keep the report being written on the server (the last saved text wins)."""
+    if refusal(session, enrolment):
+        raise ReportError("当前不能修改学习心得，草稿未保存")
+    if not text.strip():
+        raise ReportError("草稿是空的，未保存")
+    draft = draft_of(session, enrolment)
+    if draft is None:
+        draft = ReportDraft(enrolment_id=enrolment.id, text="")
+        session.add(draft)
+    draft.text, draft.saved_at = text, now
+    session.flush()
+    return draft
 
 
 def review(

@@ -11,7 +11,7 @@ from courses.models import (
     TrainingClass,
 )
 from courses.reports import services
-from courses.reports.forms import ReportForm, ReviewForm
+from courses.reports.forms import DraftForm, ReportForm, ReviewForm
 from courses.reports.similarity import shared_passages
 from courses.services import approved_enrolment, approved_enrolments
 from partyschool.access import allow, can_see_school, get_scoped, scope_to_user
@@ -85,6 +85,9 @@ def write(class_id: int):
             return redirect(url_for("reports.write", class_id=class_id))
     elif not form.is_submitted() and history and history[0].status is ReportStatus.RETURNED:
         form.text.data = history[0].text  # a returned report is revised, not rewritten
+    draft = services.draft_of(db.session, enrolment)
+    if draft is not None and not form.is_submitted():
+        form.text.data = draft.text  # the trainee's own latest words come first
     return render_template(
         "courses/reports/write.html",
         enrolment=enrolment,
@@ -92,7 +95,32 @@ def write(class_id: int):
         history=history,
         refusal=services.refusal(db.session, enrolment),
         form=form,
+        draft=draft,
     )
+
+
+@bp.post("/classes/<int:class_id>/report/draft")
+@allow(Role.ACTIVIST)
+def save_draft(class_id: int):
+    """Keep the report being written on the server, on the trainee's request."""
+    enrolment = _own_enrolment(class_id)
+    form = DraftForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash("；".join(errors), "error")
+        return redirect(url_for("reports.write", class_id=class_id))
+    try:
+        draft = services.save_draft(db.session, enrolment, form.text.data or "", utcnow())
+    except services.ReportError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(
+            f"草稿已保存到服务器（{services.char_count(draft.text)} 字），可在其他设备继续撰写",
+            "info",
+        )
+    return redirect(url_for("reports.write", class_id=class_id))
 
 
 @bp.get("/reports")

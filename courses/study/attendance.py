@@ -1,4 +1,6 @@
-"""Lecture attendance: QR sign-in with a code that changes every minute, and the roll call.
+"""Lecture attendance: QR sign-in while the lecture is on, with a code that changes every
+15 seconds and is accepted for at most 30 (so a forwarded link dies before it pays), and the
+roll call.
 
 The hours of an attended lecture count as offline study hours. Functions take the session
 first and only flush; the request commits.
@@ -7,7 +9,7 @@ first and only flush; the request commits.
 import hashlib
 import hmac
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,40 +17,71 @@ from sqlalchemy.orm import Session
 from courses.models import Attendance, Enrolment, Lecture, TrainingClass
 from courses.study.services import class_enrolments
 from partyschool.accounts.models import User
+from partyschool.extensions import BEIJING
 
 SIGN_IN_CODE_LENGTH = 12
+CODE_PERIOD_SECONDS = 15  # a new code this often; the current and the previous one count
+SIGN_IN_OPENS_BEFORE = timedelta(minutes=15)  # trainees arriving early may sign in
 
 
 class SignInError(ValueError):
     """A sign-in was refused; the message is shown to the trainee."""
 
 
-def _minute(now: datetime) -> int:
-    return int(now.timestamp() // 60)
+def _period(now: datetime) -> int:
+    return int(now.timestamp() // CODE_PERIOD_SECONDS)
 
 
 def sign_in_code(lecture: Lecture, now: datetime) -> str:
-    """The lecture's sign-in code for the minute of `now`; it changes every minute."""
-    return _code(lecture.sign_in_secret, _minute(now))
+    """The lecture's sign-in code for the 15-second period of `now`."""
+    return _code(lecture.sign_in_secret, _period(now))
 
 
-def _code(secret: str, minute: int) -> str:
-    digest = hmac.new(secret.encode(), f"sign-in:{minute}".encode(), hashlib.sha256)
+def _code(secret: str, period: int) -> str:
+    digest = hmac.new(
+        secret.encode(), f"sign-in:{period}:{CODE_PERIOD_SECONDS}".encode(), hashlib.sha256
+    )
     return digest.hexdigest()[:SIGN_IN_CODE_LENGTH]
 
 
 def code_expires_at(now: datetime) -> datetime:
-    """When a code shown at `now` stops being accepted: the end of the following minute."""
-    return datetime.fromtimestamp((_minute(now) + 2) * 60, tz=now.tzinfo)
+    """When a code shown at `now` stops being accepted: the end of the following period, at
+    most 30 seconds after it was first shown."""
+    return datetime.fromtimestamp((_period(now) + 2) * CODE_PERIOD_SECONDS, tz=now.tzinfo)
+
+
+def seconds_to_next_code(now: datetime) -> float:
+    """How long until the code changes."""
+    return CODE_PERIOD_SECONDS - now.timestamp() % CODE_PERIOD_SECONDS
 
 
 def is_code_valid(lecture: Lecture, code: str, now: datetime) -> bool:
-    """True for this minute's code or the previous minute's (time to scan and load)."""
-    minute = _minute(now)
+    """True for this period's code or the previous one's (time to scan and load)."""
+    period = _period(now)
     return any(
-        hmac.compare_digest(code or "", _code(lecture.sign_in_secret, m))
-        for m in (minute, minute - 1)
+        hmac.compare_digest(code or "", _code(lecture.sign_in_secret, p))
+        for p in (period, period - 1)
     )
+
+
+def lecture_ends_at(lecture: Lecture) -> datetime:
+    """When the lecture is over: its start plus its hours."""
+    return lecture.starts_at + timedelta(hours=float(lecture.hours))
+
+
+def is_lecture_on(lecture: Lecture, now: datetime) -> bool:
+    """True from a quarter of an hour before the lecture starts until it ends: the only time
+    anyone may sign in to it."""
+    return lecture.starts_at - SIGN_IN_OPENS_BEFORE <= now <= lecture_ends_at(lecture)
+
+
+def not_on_message(lecture: Lecture, now: datetime) -> str:
+    """Why signing in is closed now, in the trainee's words."""
+    opens = (lecture.starts_at - SIGN_IN_OPENS_BEFORE).astimezone(BEIJING)
+    ends = lecture_ends_at(lecture).astimezone(BEIJING)
+    if now < lecture.starts_at - SIGN_IN_OPENS_BEFORE:
+        return f"签到尚未开始：{opens:%Y-%m-%d %H:%M} 起可签到"
+    return f"本讲座已于 {ends:%Y-%m-%d %H:%M} 结束，签到已关闭"
 
 
 def attendance_of(session: Session, lecture: Lecture, enrolment: Enrolment) -> Attendance | None:
@@ -73,6 +106,8 @@ def sign_in(
     existing = attendance_of(session, lecture, enrolment)
     if existing is not None:
         return existing, False
+    if not is_lecture_on(lecture, now):
+        raise SignInError(not_on_message(lecture, now))
     if not is_code_valid(lecture, code, now):
         raise SignInError("签到码无效或已过期，请扫描现场最新的二维码")
     attendance = Attendance(
@@ -81,6 +116,17 @@ def sign_in(
     session.add(attendance)
     session.flush()
     return attendance, True
+
+
+def sign_ins(session: Session, lecture: Lecture) -> list[Attendance]:
+    """Who signed in to the lecture and when, latest first (the head teacher's live list)."""
+    return list(
+        session.scalars(
+            select(Attendance)
+            .where(Attendance.lecture_id == lecture.id)
+            .order_by(Attendance.signed_at.desc(), Attendance.id.desc())
+        )
+    )
 
 
 def attendances_by_enrolment(session: Session, lecture: Lecture) -> dict[int, Attendance]:

@@ -31,6 +31,7 @@ from courses.models import (
 from courses.services import approved_enrolments, is_admitted_to
 from partyschool.accounts.models import User
 from partyschool.candidates.models import Candidate
+from partyschool.extensions import BEIJING
 
 HEARTBEAT_SECONDS = 30  # how often the lesson page sends a heartbeat
 MAX_GAP_SECONDS = 45  # the most one heartbeat can credit: the interval plus network slack
@@ -142,6 +143,15 @@ class LessonStatus:
     lesson: Lesson
     seconds: int
     video_position: int
+    video_watched_seconds: int = 0
+
+    @property
+    def video_share(self) -> float | None:
+        """Share of the lesson's video watched (0 to 1), None for a lesson without one."""
+        # Only an uploaded video plays in the page; a link opens elsewhere, unseen by us.
+        if not self.lesson.video_file:
+            return None
+        return min(self.video_watched_seconds / video_length(self.lesson), 1.0)
 
     @property
     def required_seconds(self) -> int:
@@ -163,7 +173,12 @@ def lesson_statuses(session: Session, enrolment: Enrolment) -> list[LessonStatus
     """Every lesson of the enrolment's course, in order, with the time studied."""
     course_id = enrolment.training_class.course_id
     rows = session.execute(
-        select(Lesson, LessonProgress.seconds, LessonProgress.video_position)
+        select(
+            Lesson,
+            LessonProgress.seconds,
+            LessonProgress.video_position,
+            LessonProgress.video_watched_seconds,
+        )
         .outerjoin(
             LessonProgress,
             (LessonProgress.lesson_id == Lesson.id) & (LessonProgress.enrolment_id == enrolment.id),
@@ -171,7 +186,10 @@ def lesson_statuses(session: Session, enrolment: Enrolment) -> list[LessonStatus
         .where(Lesson.course_id == course_id)
         .order_by(Lesson.position, Lesson.id)
     ).all()
-    return [LessonStatus(lesson, seconds or 0, position or 0) for lesson, seconds, position in rows]
+    return [
+        LessonStatus(lesson, seconds or 0, position or 0, watched or 0)
+        for lesson, seconds, position, watched in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -254,15 +272,19 @@ def trainee_classes(session: Session, user: User) -> list[Enrolment]:
 # --- Heartbeats -------------------------------------------------------------------------------
 
 
-def trainee_enrolment(session: Session, user: User, lesson: Lesson) -> Enrolment | None:
-    """The user's approved enrolment in a class that runs the lesson's course, if any."""
-    return session.scalar(
+def trainee_enrolment(
+    session: Session, user: User, lesson: Lesson, class_id: int | None = None
+) -> Enrolment | None:
+    """The user's approved enrolment in a class that runs the lesson's course: the given class
+    when there is one, else the newest."""
+    stmt = (
         approved_enrolments(user)
         .join(TrainingClass, Enrolment.class_id == TrainingClass.id)
         .where(TrainingClass.course_id == lesson.course_id)
-        .order_by(Enrolment.id.desc())
-        .limit(1)
     )
+    if class_id is not None:
+        stmt = stmt.where(Enrolment.class_id == class_id)
+    return session.scalar(stmt.order_by(Enrolment.id.desc()).limit(1))
 
 
 def _page_signature(secret: str, user_id: int, lesson_id: int, nonce: str) -> str:
@@ -270,9 +292,14 @@ def _page_signature(secret: str, user_id: int, lesson_id: int, nonce: str) -> st
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
-def issue_page_token(secret: str, user_id: int, lesson_id: int) -> str:
-    """A fresh random token for one opened lesson page, signed so only the server makes them."""
+def issue_page_token(
+    secret: str, user_id: int, lesson_id: int, enrolment_id: int | None = None
+) -> str:
+    """A fresh random token for one opened lesson page, signed so only the server makes them;
+    it names the enrolment (the class) the lesson was opened for, so the time goes there."""
     nonce = secrets.token_urlsafe(16)
+    if enrolment_id is not None:
+        nonce = f"{nonce}-{enrolment_id}"
     return f"{nonce}.{_page_signature(secret, user_id, lesson_id, nonce)}"
 
 
@@ -281,6 +308,14 @@ def is_page_token_valid(secret: str, user_id: int, lesson_id: int, token: str) -
     nonce, _, signature = token.partition(".")
     expected = _page_signature(secret, user_id, lesson_id, nonce)
     return bool(nonce) and hmac.compare_digest(signature, expected)
+
+
+def page_enrolment_id(token: str) -> int | None:
+    """The enrolment a (valid) page token was issued for, if it names one."""
+    nonce = token.partition(".")[0]
+    # token_urlsafe may itself hold "-": the enrolment id is after the last one, 16 bytes in.
+    tail = nonce[22:]
+    return int(tail[1:]) if tail.startswith("-") and tail[1:].isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -292,6 +327,7 @@ class Beat:
     visible: bool
     active: bool
     video_position: int | None = None
+    playing: bool = False  # the lesson's video was playing since the last beat
 
 
 class BeatState:
@@ -303,6 +339,7 @@ class BeatState:
     HIDDEN = "hidden"  # the page is not visible: nothing counts, counting pauses
     IDLE = "idle"  # nobody used the page for a while: nothing counts, counting pauses
     REPLAY = "replay"  # a beat the server has already seen: nothing changes
+    OUTSIDE_CLASS = "outside_class"  # the class has not started or has ended: nothing counts
 
 
 @dataclass(frozen=True)
@@ -314,6 +351,8 @@ class BeatResult:
     lesson_seconds: int
     lesson_required_seconds: int
     hours: StudyHours
+    video_watched_seconds: int = 0
+    video_seconds: int | None = None
 
 
 def _lock_lease(session: Session, user_id: int) -> StudyLease | None:
@@ -368,6 +407,12 @@ def _take_lease(
     return lease, BeatState.TAKEN_OVER if was_counting else BeatState.STARTED
 
 
+def is_class_running(training_class: TrainingClass, now: datetime) -> bool:
+    """True on the class's dates (Beijing time), first and last day included: study hours
+    count for a class only while it runs."""
+    return training_class.starts_on <= now.astimezone(BEIJING).date() <= training_class.ends_on
+
+
 def record_heartbeat(
     session: Session, user_id: int, enrolment: Enrolment, lesson: Lesson, beat: Beat, now: datetime
 ) -> BeatResult:
@@ -379,6 +424,19 @@ def record_heartbeat(
     lease, so the time until the page is back in use never counts. A visible, active beat of
     another page or lesson takes the lease without credit: two open pages never both count.
     """
+    if not is_class_running(enrolment.training_class, now):
+        seconds = session.scalar(
+            select(LessonProgress.seconds).where(
+                LessonProgress.enrolment_id == enrolment.id, LessonProgress.lesson_id == lesson.id
+            )
+        )
+        return BeatResult(
+            state=BeatState.OUTSIDE_CLASS,
+            credited_seconds=0,
+            lesson_seconds=seconds or 0,
+            lesson_required_seconds=lesson.required_minutes * 60,
+            hours=class_hours(session, enrolment),
+        )
     lease = _lock_lease(session, user_id)
     progress = _progress(session, enrolment, lesson, now)
     credited = 0
@@ -408,6 +466,12 @@ def record_heartbeat(
     if state != BeatState.REPLAY and beat.video_position is not None:
         progress.video_position = min(max(beat.video_position, 0), MAX_VIDEO_SECONDS)
     progress.seconds += credited
+    if beat.playing and lesson.video_file:
+        # Watched time is the server's time while the video played, never a position the
+        # page claims; it cannot exceed the video's length (or the lesson's time, unknown).
+        length = video_length(lesson)
+        watched = (progress.video_watched_seconds or 0) + credited
+        progress.video_watched_seconds = min(watched, length)
     session.flush()
     return BeatResult(
         state=state,
@@ -415,4 +479,11 @@ def record_heartbeat(
         lesson_seconds=progress.seconds,
         lesson_required_seconds=lesson.required_minutes * 60,
         hours=class_hours(session, enrolment),
+        video_watched_seconds=progress.video_watched_seconds or 0,
+        video_seconds=video_length(lesson) if lesson.video_file else None,
     )
+
+
+def video_length(lesson: Lesson) -> int:
+    """How long the lesson's video is: as read from the file, else the lesson's time."""
+    return lesson.video_seconds or lesson.required_minutes * 60

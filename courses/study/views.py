@@ -1,5 +1,6 @@
 """Lesson pages, server-verified study time (heartbeats), lecture attendance, class progress."""
 
+import math
 from datetime import datetime
 
 import segno
@@ -10,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
 from courses.authoring.services import render_markdown
-from courses.models import Lecture, Lesson, TrainingClass, class_instructors
+from courses.models import Enrolment, Lecture, Lesson, TrainingClass, class_instructors
 from courses.services import approved_enrolment
 from courses.study import attendance, forms, services
 from partyschool.access import allow, get_scoped, scope_to_user
@@ -29,11 +30,12 @@ add_nav("考勤与学时", "study.classes", *STAFF)
 class HeartbeatIn(BaseModel):
     """A lesson page's heartbeat; anything it claims beyond these fields is ignored."""
 
-    page_token: str = Field(min_length=1, max_length=64)
+    page_token: str = Field(min_length=1, max_length=96)
     sequence: int = Field(ge=1, le=2**31 - 1)
     visible: bool
     active: bool
     video_position: int | None = None
+    playing: bool = False
 
 
 class HeartbeatOut(BaseModel):
@@ -47,11 +49,13 @@ class HeartbeatOut(BaseModel):
     offline_hours: float
     class_hours: float
     class_required_hours: float
+    video_watched_seconds: int = 0
+    video_seconds: int | None = None
 
 
-def _trainee_lesson(lesson_id: int):
+def _trainee_lesson(lesson_id: int, class_id: int | None = None):
     lesson = db.session.get(Lesson, lesson_id)
-    enrolment = lesson and services.trainee_enrolment(db.session, current_user, lesson)
+    enrolment = lesson and services.trainee_enrolment(db.session, current_user, lesson, class_id)
     if enrolment is None:
         abort(404)
     return lesson, enrolment
@@ -100,8 +104,12 @@ def index():
 @bp.get("/lessons/<int:lesson_id>")
 @allow(Role.ACTIVIST)
 def lesson(lesson_id: int):
-    """A lesson to study, with the trainee's progress; the page sends heartbeats."""
-    lesson, enrolment = _trainee_lesson(lesson_id)
+    """A lesson to study, with the trainee's progress; the page sends heartbeats. `?class=`
+    names the class it is studied for (a trainee may be in two classes of one course)."""
+    class_id = request.args.get("class", type=int)
+    if class_id is not None and not 0 < class_id < 2**63:
+        abort(404)  # no such class, and no number the database could hold
+    lesson, enrolment = _trainee_lesson(lesson_id, class_id)
     statuses = services.lesson_statuses(db.session, enrolment)
     video_src = lesson.video_file and _optional_url("authoring.lesson_video", lesson_id=lesson.id)
     return render_template(
@@ -119,8 +127,10 @@ def lesson(lesson_id: int):
             for a in lesson.attachments
         },
         page_token=services.issue_page_token(
-            current_app.config["SECRET_KEY"], current_user.id, lesson.id
+            current_app.config["SECRET_KEY"], current_user.id, lesson.id, enrolment.id
         ),
+        is_running=services.is_class_running(enrolment.training_class, _now()),
+        video_length=services.video_length(lesson),
         heartbeat_seconds=current_app.config.get(
             "STUDY_HEARTBEAT_SECONDS", services.HEARTBEAT_SECONDS
         ),
@@ -139,11 +149,19 @@ def lesson(lesson_id: int):
 def heartbeat(lesson_id: int, data: HeartbeatIn):
     """Credit study time on a lesson from the server's clock, for the page holding the lease."""
     lesson = db.session.get(Lesson, lesson_id)
-    enrolment = lesson and services.trainee_enrolment(db.session, current_user, lesson)
+    secret = current_app.config["SECRET_KEY"]
+    is_valid = lesson is not None and services.is_page_token_valid(
+        secret, current_user.id, lesson.id, data.page_token
+    )
+    class_id = None
+    if is_valid and (enrolment_id := services.page_enrolment_id(data.page_token)) is not None:
+        # The time goes to the class the page was opened for, never the newest by default.
+        class_id = db.session.scalar(select(Enrolment.class_id).where(Enrolment.id == enrolment_id))
+        class_id = class_id if class_id is not None else -1
+    enrolment = lesson and services.trainee_enrolment(db.session, current_user, lesson, class_id)
     if enrolment is None:
         raise ApiError(404, "not_found", "课时不存在，或您未被录取到学习该课时的培训班")
-    secret = current_app.config["SECRET_KEY"]
-    if not services.is_page_token_valid(secret, current_user.id, lesson.id, data.page_token):
+    if not is_valid:
         raise ApiError(400, "invalid_page_token", "页面已失效，请刷新课时页面")
     beat = services.Beat(**data.model_dump())
     result = services.record_heartbeat(db.session, current_user.id, enrolment, lesson, beat, _now())
@@ -157,6 +175,8 @@ def heartbeat(lesson_id: int, data: HeartbeatIn):
         offline_hours=float(result.hours.offline),
         class_hours=float(result.hours.total),
         class_required_hours=float(result.hours.required),
+        video_watched_seconds=result.video_watched_seconds,
+        video_seconds=result.video_seconds,
     )
 
 
@@ -220,34 +240,45 @@ def class_progress(class_id: int):
 @bp.get("/lectures/<int:lecture_id>/qr")
 @allow(*STAFF)
 def sign_in_qr(lecture_id: int):
-    """The sign-in QR code to show in the lecture room; it changes every minute."""
+    """The sign-in QR code to show in the lecture room while it is on; it changes every 15
+    seconds, and the page lists who signed in and when as they do."""
     lecture, training_class = _staff_lecture(lecture_id)
     now = _now()
-    url = url_for(
-        "study.sign_in",
-        lecture_id=lecture.id,
-        code=attendance.sign_in_code(lecture, now),
-        _external=True,
-    )
-    qr = segno.make(url, error="m")
-    svg = Markup(qr.svg_inline(scale=8, border=4, svgclass="qr-code", omitsize=True))  # noqa: S704
+    is_on = attendance.is_lecture_on(lecture, now)
+    url = svg = None
+    if is_on:
+        url = url_for(
+            "study.sign_in",
+            lecture_id=lecture.id,
+            code=attendance.sign_in_code(lecture, now),
+            _external=True,
+        )
+        qr = segno.make(url, error="m")
+        svg = Markup(qr.svg_inline(scale=8, border=4, svgclass="qr-code", omitsize=True))  # noqa: S704
+    enrolments = {e.id: e for e in services.class_enrolments(db.session, training_class)}
+    signed = attendance.sign_ins(db.session, lecture)
     return render_template(
         "courses/study/qr.html",
         lecture=lecture,
         training_class=training_class,
+        is_on=is_on,
+        closed_message=None if is_on else attendance.not_on_message(lecture, now),
+        ends_at=attendance.lecture_ends_at(lecture),
         qr_svg=svg,
         sign_in_url=url,
-        refresh_seconds=60 - now.second + 1,
+        refresh_seconds=max(1, math.ceil(attendance.seconds_to_next_code(now))) if is_on else 60,
         expires_at=attendance.code_expires_at(now),
-        signed=len(attendance.attendances_by_enrolment(db.session, lecture)),
-        enrolled=len(services.class_enrolments(db.session, training_class)),
+        sign_ins=[(a, enrolments.get(a.enrolment_id)) for a in signed],
+        signed=len(signed),
+        enrolled=len(enrolments),
     )
 
 
 @bp.route("/lectures/<int:lecture_id>/sign-in", methods=["GET", "POST"])
 @allow(Role.ACTIVIST)
 def sign_in(lecture_id: int):
-    """Sign in to a lecture with the scanned code; the page confirms it by a POST."""
+    """Sign in to a lecture with the scanned code while it is on; the page confirms it by a
+    POST."""
     lecture = db.session.get(Lecture, lecture_id)
     enrolment = lecture and approved_enrolment(db.session, current_user, lecture.class_id)
     if enrolment is None:
@@ -257,16 +288,21 @@ def sign_in(lecture_id: int):
     if existing is not None:
         return render_template("courses/study/sign_in.html", attendance=existing, **context)
     form = forms.SignInForm(code=request.args.get("code", ""))
+    now = _now()
     if request.method == "GET":
-        if not attendance.is_code_valid(lecture, form.code.data, _now()):
+        if not attendance.is_lecture_on(lecture, now):
+            error = attendance.not_on_message(lecture, now)
+            return render_template("courses/study/sign_in.html", error=error, **context), 400
+        if not attendance.is_code_valid(lecture, form.code.data, now):
             return render_template("courses/study/sign_in.html", error=True, **context), 400
         return render_template("courses/study/sign_in.html", form=form, **context)
     if not form.validate_on_submit():
         abort(400)
     try:
-        attendance.sign_in(db.session, lecture, enrolment, form.code.data, _now())
-    except attendance.SignInError:
-        return render_template("courses/study/sign_in.html", error=True, **context), 400
+        attendance.sign_in(db.session, lecture, enrolment, form.code.data, now)
+    except attendance.SignInError as error:
+        message = str(error) if not attendance.is_lecture_on(lecture, now) else True
+        return render_template("courses/study/sign_in.html", error=message, **context), 400
     db.session.commit()
     flash(f"签到成功：{lecture.title}，计 {lecture.hours} 学时", "info")
     return redirect(url_for("study.my_progress", class_id=lecture.class_id))

@@ -1,7 +1,7 @@
 """The exam-taking API the exam page itself uses: start or resume, save, submit."""
 
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from courses.models import Enrolment
 from courses.services import approved_enrolments
 from exams.attempts import services
-from exams.models import Attempt, AttemptStatus, Exam, ReviewPolicy
+from exams.models import Attempt, AttemptStatus, Exam, LateAnswer, ReviewPolicy
 from exams.questions import to_json
 from partyschool.access import allow, signed_in
 from partyschool.accounts.models import Role
@@ -65,6 +65,15 @@ class ResultOut(BaseModel):
     key: dict[str, Any] | None = None
 
 
+class LateOut(BaseModel):
+    """An answer that reached the server after the deadline, kept apart until accepted."""
+
+    question_id: int
+    answered_at: datetime | None
+    received_at: datetime
+    is_accepted: bool
+
+
 class AttemptOut(BaseModel):
     """An attempt's state: questions, saved answers, the server's deadline, the result."""
 
@@ -75,13 +84,16 @@ class AttemptOut(BaseModel):
     deadline_at: datetime
     questions: list[QuestionOut]
     answers: dict[str, Any]
+    late: list[LateOut] = []
     result: ResultOut | None = None
 
 
 class AnswerIn(BaseModel):
-    """One answer: an option index, a list of indices, true/false, blanks, or text."""
+    """One answer: an option index, a list of indices, true/false, blanks, or text; and when
+    the trainee gave it, by the server's clock as the page keeps it."""
 
     response: Any = None
+    answered_at: datetime | None = None
 
 
 class SavedOut(BaseModel):
@@ -89,6 +101,7 @@ class SavedOut(BaseModel):
 
     question_id: int
     saved_at: datetime
+    is_late: bool = False
 
 
 def _enrolment(exam: Exam) -> Enrolment:
@@ -157,6 +170,15 @@ def attempt_state(attempt: Attempt, now: datetime) -> AttemptOut:
         deadline_at=attempt.deadline_at,
         questions=[QuestionOut(**q) for q in services.public_items(attempt)],
         answers={str(a.question_id): a.response for a in attempt.answers if a.response is not None},
+        late=[
+            LateOut(
+                question_id=late.question_id,
+                answered_at=late.answered_at,
+                received_at=late.received_at,
+                is_accepted=late.is_accepted,
+            )
+            for late in attempt.late_answers
+        ],
         result=result_for(attempt, now),
     )
 
@@ -167,6 +189,14 @@ def attempt_state(attempt: Attempt, now: datetime) -> AttemptOut:
 def exams():
     """Exams of the caller's approved classes whose window is open now."""
     now = utcnow()
+    services.finalize_overdue(
+        db.session,
+        now,
+        enrolment_ids=db.session.scalars(
+            approved_enrolments(current_user).with_only_columns(Enrolment.id)
+        ),
+    )
+    db.session.commit()
     rows = db.session.execute(
         approved_enrolments(current_user)
         .join(Exam, Exam.class_id == Enrolment.class_id)
@@ -225,15 +255,24 @@ def show(attempt_id: int):
 @bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
 @allow(Role.ACTIVIST)
 @operation(
-    "保存一道题的答案（幂等；超过截止时间拒绝）", body=AnswerIn, response=SavedOut, tag="exams"
+    "保存一道题的答案（幂等；截止后送达的另存为迟交）",
+    body=AnswerIn,
+    response=SavedOut,
+    tag="exams",
 )
 def save(attempt_id: int, question_id: int, data: AnswerIn):
-    """Save an answer; refused after the server's deadline."""
+    """Save an answer; after the server's deadline it is kept apart as late."""
     attempt = _own_attempt(attempt_id)
     now = utcnow()
+    answered_at = data.answered_at
+    if answered_at is not None and answered_at.tzinfo is None:
+        answered_at = answered_at.replace(tzinfo=UTC)
     with _refusals():
-        answer = services.save(db.session, attempt, question_id, data.response, now)
-    saved = SavedOut(question_id=question_id, saved_at=answer.saved_at)
+        answer = services.save(db.session, attempt, question_id, data.response, now, answered_at)
+    if isinstance(answer, LateAnswer):
+        saved = SavedOut(question_id=question_id, saved_at=answer.received_at, is_late=True)
+    else:
+        saved = SavedOut(question_id=question_id, saved_at=answer.saved_at)
     db.session.commit()  # after building the reply: reading the row again would cost a query
     return saved
 

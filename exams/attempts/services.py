@@ -6,6 +6,7 @@ Functions take the session first and only flush; the request commits once.
 
 import random
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ from exams.models import (
     AttemptStatus,
     Exam,
     ExamKind,
+    LateAnswer,
     Paper,
     PaperMode,
     Question,
@@ -30,10 +32,12 @@ from exams.models import (
 from exams.question_grading import GradingPolicy
 from exams.question_types import grade, public_fields
 from exams.questions import QuestionData, QuestionType, from_json, permute
+from partyschool.accounts.models import User
 
-# The browser's clock is not trusted, but a save sent in the last second before the deadline
-# may arrive a moment after it; this is the only slack, and it is smaller than any limit.
-NETWORK_GRACE = timedelta(seconds=0)
+# Bounds on what one answer may hold: an essay of a few pages, blanks of a phrase each.
+MAX_ESSAY_CHARS = 20_000
+MAX_BLANK_CHARS = 500
+MAX_RESPONSE_BYTES = 100_000
 
 
 class ExamError(ValueError):
@@ -200,23 +204,109 @@ def open_attempt(
     return None
 
 
-def save(session: Session, attempt: Attempt, question_id: int, response, now: datetime) -> Answer:
-    """Save one answer as given (idempotent); refused after the deadline or once submitted."""
-    if attempt.status is not AttemptStatus.IN_PROGRESS:
-        raise ExamError("试卷已提交，不能再修改答案", code="submitted")
-    if now > attempt.deadline_at + NETWORK_GRACE:
-        submit(session, attempt, now)
-        raise ExamError("已超过交卷时间，答案未保存", code="deadline_passed")
+def check_response(response) -> None:
+    """Refuse a response no page would send: nested values, text that is not valid Unicode,
+    or text too long to be an answer."""
+    parts = response if isinstance(response, list) else [response]
+    if any(isinstance(part, (list, dict)) for part in parts) or isinstance(response, dict):
+        raise ExamError("答案格式不正确", status=400, code="invalid")
+    texts = [part for part in parts if isinstance(part, str)]
+    for text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            message = "答案含有无效字符，请删除后重新输入"
+            raise ExamError(message, status=400, code="invalid") from None
+    if isinstance(response, str) and len(response) > MAX_ESSAY_CHARS:
+        raise ExamError(
+            f"答案过长：每题最多 {MAX_ESSAY_CHARS} 字，当前 {len(response)} 字",
+            status=400,
+            code="too_long",
+        )
+    if isinstance(response, list) and any(len(t) > MAX_BLANK_CHARS for t in texts):
+        raise ExamError(f"答案过长：每空最多 {MAX_BLANK_CHARS} 字", status=400, code="too_long")
+    if sum(len(t.encode("utf-8")) for t in texts) > MAX_RESPONSE_BYTES or (
+        isinstance(response, list) and len(response) > 100
+    ):
+        raise ExamError("答案过长", status=400, code="too_long")
+
+
+def save(
+    session: Session,
+    attempt: Attempt,
+    question_id: int,
+    response,
+    now: datetime,
+    answered_at: datetime | None = None,
+) -> Answer | LateAnswer:
+    """Save one answer as given (idempotent): the one door through which answers change.
+
+    Before the deadline the answer counts. After it, an answer the page says was given before
+    the deadline counts when it arrives within the exam's grace period; any other late answer
+    is kept apart (a `LateAnswer`) for an instructor to accept, never dropped. Refused once the
+    trainee has submitted.
+    """
     if question_id not in {item["question_id"] for item in attempt.items}:
         raise ExamError("本试卷没有这道题", status=404, code="no_such_question")
+    check_response(response)
+    deadline = attempt.deadline_at
+    if attempt.status is AttemptStatus.SUBMITTED and attempt.submitted_at < deadline:
+        raise ExamError("试卷已提交，不能再修改答案", code="submitted")
+    if now <= deadline and attempt.status is AttemptStatus.IN_PROGRESS:
+        return _write(session, attempt, question_id, response, now)
+    if attempt.status is AttemptStatus.IN_PROGRESS:
+        submit(session, attempt, now)
+    # The page's clock is trusted only this far: a claim beyond the grace is kept apart.
+    given_in_time = answered_at is not None and answered_at <= deadline
+    if given_in_time and now <= deadline + timedelta(seconds=attempt.exam.late_grace_seconds):
+        answer = _write(session, attempt, question_id, response, now)
+        grade_attempt(session, attempt)
+        return answer
+    return _keep_late(session, attempt, question_id, response, answered_at, now)
+
+
+def _write(session: Session, attempt: Attempt, question_id: int, response, now) -> Answer:
     answer = session.scalar(
         select(Answer).where(Answer.attempt_id == attempt.id, Answer.question_id == question_id)
     )
     if answer is None:
         answer = Answer(attempt_id=attempt.id, question_id=question_id)
         session.add(answer)
+        attempt.answers.append(answer)
+    elif answer.response != response and attempt.status is AttemptStatus.SUBMITTED:
+        # A new response after submission (a late one accepted): its old grade no longer holds.
+        answer.graded_by_id, answer.is_final, answer.grader_comment = None, False, ""
     answer.response, answer.saved_at = response, now
     session.flush()
+    return answer
+
+
+def _keep_late(session, attempt, question_id, response, answered_at, now) -> LateAnswer:
+    late = session.scalar(
+        select(LateAnswer).where(
+            LateAnswer.attempt_id == attempt.id, LateAnswer.question_id == question_id
+        )
+    )
+    if late is None:
+        late = LateAnswer(attempt_id=attempt.id, question_id=question_id)
+        session.add(late)
+        attempt.late_answers.append(late)
+    elif late.is_accepted:
+        raise ExamError("该题的迟交答案已被教师采纳，不能再修改", code="submitted")
+    late.response, late.received_at = response, now
+    late.answered_at = min(answered_at, now) if answered_at is not None else None
+    session.flush()
+    return late
+
+
+def accept_late(session: Session, late: LateAnswer, user: User, now: datetime) -> Answer:
+    """An instructor lets a late answer count: it becomes the attempt's answer, regraded."""
+    attempt = session.get(Attempt, late.attempt_id)
+    if late.is_accepted:
+        raise ExamError("该答案已被采纳")
+    answer = _write(session, attempt, late.question_id, late.response, now)
+    late.accepted_at, late.accepted_by_id = now, user.id
+    grade_attempt(session, attempt)
     return answer
 
 
@@ -254,13 +344,27 @@ def grade_attempt(session: Session, attempt: Attempt) -> None:
     session.flush()
 
 
-def finalize_overdue(session: Session, now: datetime) -> int:
-    """Submit every abandoned attempt whose deadline has passed; returns how many."""
-    overdue = session.scalars(
-        select(Attempt).where(
-            Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at < now
-        )
-    ).all()
+def finalize_overdue(
+    session: Session,
+    now: datetime,
+    *,
+    exam_ids: Iterable[int] | None = None,
+    class_id: int | None = None,
+    enrolment_ids: Iterable[int] | None = None,
+) -> int:
+    """Submit every abandoned attempt whose deadline has passed (of these exams, this class or
+    these enrolments, when given); returns how many. Whatever shows results, grades or
+    completion calls this first, so a trainee who walked away is graded, not absent."""
+    stmt = select(Attempt).where(
+        Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at < now
+    )
+    if exam_ids is not None:
+        stmt = stmt.where(Attempt.exam_id.in_(list(exam_ids)))
+    if class_id is not None:
+        stmt = stmt.where(Attempt.exam_id.in_(select(Exam.id).where(Exam.class_id == class_id)))
+    if enrolment_ids is not None:
+        stmt = stmt.where(Attempt.enrolment_id.in_(list(enrolment_ids)))
+    overdue = session.scalars(stmt).all()
     for attempt in overdue:
         submit(session, attempt, now)
     return len(overdue)

@@ -201,6 +201,12 @@ class ImportReport:
     format: str
     questions: list[Question]
     warnings: list[ImportProblem]
+    skipped: list[ImportProblem]
+
+    @property
+    def summary(self) -> str:
+        """What happened, in one line: 导入 N 题，跳过 M 题."""
+        return f"导入 {len(self.questions)} 题，跳过 {len(self.skipped)} 题"
 
 
 def import_questions(
@@ -212,7 +218,7 @@ def import_questions(
     if not parsed.ok:
         raise ImportRefused(parsed.errors)
     added = [add_question(session, bank, question) for question in parsed.questions]
-    return ImportReport(parsed.format, added, list(parsed.warnings))
+    return ImportReport(parsed.format, added, list(parsed.warnings), list(parsed.skipped))
 
 
 def export_bank(session: Session, bank: QuestionBank, fmt: str) -> tuple[bytes, str, str]:

@@ -166,7 +166,7 @@ def import_questions(bank_id: int):
     """Import a file into a bank, all or nothing, with a row per problem when refused."""
     found = load_bank(bank_id, edit=True)
     form = ImportForm()
-    refused = None
+    refused = report = None
     if form.validate_on_submit():
         upload = form.file.data
         try:
@@ -178,15 +178,14 @@ def import_questions(bank_id: int):
             refused = error.rows
         else:
             db.session.commit()
-            flash(f"已导入 {len(report.questions)} 道题", "info")
-            for warning in report.warnings[:20]:
-                flash(f"提示：{warning.message}", "info")
-            return redirect(url_for("exam_banks.bank", bank_id=found.id))
+            # The whole report on the page: every question skipped and why, every warning.
+            form = ImportForm(formdata=None)
     return render_template(
         "exams/banks/import.html",
         bank=found,
         form=form,
         refused=refused,
+        report=report,
         headers=TEMPLATE_HEADERS,
     )
 

@@ -10,8 +10,12 @@ from functools import partial
 from html.parser import HTMLParser
 from typing import Any
 
+from markdown_it import MarkdownIt
+
 from exams.questions import QuestionData, validate
 
+# Raw HTML in Markdown is not rendered: it is kept as text, then read like any other text.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
 MAX_TEXT_BYTES = 5 * 1024 * 1024
 MAX_QUESTIONS = 5_000
 MAX_REPORTED_ERRORS = 100
@@ -33,6 +37,8 @@ class ParseResult:
     questions: list[QuestionData] = field(default_factory=list)
     errors: list[ImportProblem] = field(default_factory=list)
     warnings: list[ImportProblem] = field(default_factory=list)
+    # Questions left out, each with why: types we do not have, duplicates within the file.
+    skipped: list[ImportProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -44,6 +50,10 @@ class FileError(Exception):
     """The file as a whole cannot be read; the message is shown to the user."""
 
 
+class Skipped(Exception):  # noqa: N818 - a question left out, not an error
+    """A question left out of the import (a type we do not have); the message says why."""
+
+
 class Collector:
     """Gathers questions, errors and warnings with their positions while a parser runs."""
 
@@ -52,6 +62,7 @@ class Collector:
         self.questions: list[QuestionData] = []
         self.errors: list[ImportProblem] = []
         self.warnings: list[ImportProblem] = []
+        self.skipped: list[ImportProblem] = []
         self._seen: dict[tuple[Any, ...], str] = {}
 
     def error(self, position: int, label: str, message: str) -> None:
@@ -62,8 +73,13 @@ class Collector:
         """Record something worth telling that does not stop the import."""
         self.warnings.append(ImportProblem(position, f"{label}：{message}"))
 
+    def skip(self, position: int, label: str, reason: str) -> None:
+        """Leave a question out, saying why; the rest of the file is still imported."""
+        self.skipped.append(ImportProblem(position, f"{label}：{reason}"))
+
     def add(self, position: int, label: str, question: QuestionData) -> None:
-        """Keep a question when it validates, else record each of its problems."""
+        """Keep a question when it validates, else record each of its problems; a repeat of a
+        question earlier in the file is skipped, not imported twice."""
         problems = validate(question)
         for problem in problems:
             self.error(position, label, problem)
@@ -71,9 +87,9 @@ class Collector:
             return
         key = (question.type, " ".join(question.stem.split()), question.options)
         if key in self._seen:
-            self.warning(position, label, f"与{self._seen[key]}重复")
-        else:
-            self._seen[key] = label
+            self.skip(position, label, f"与{self._seen[key]}重复，未重复导入")
+            return
+        self._seen[key] = label
         self.questions.append(question)
 
     def read(self, position: int, label: str, reader: Callable[..., Any], *args: Any) -> None:
@@ -81,6 +97,9 @@ class Collector:
         with a warning), record its ValueError as the question's error."""
         try:
             question = reader(*args, partial(self.warning, position, label))
+        except Skipped as exc:
+            self.skip(position, label, str(exc))
+            return
         except ValueError as exc:
             self.error(position, label, str(exc))
             return
@@ -91,7 +110,12 @@ class Collector:
         """Every question, or every problem (at most MAX_REPORTED_ERRORS listed)."""
         errors = self.errors
         if not errors and not self.questions:
-            errors = [ImportProblem(0, "文件中没有可导入的题目")]
+            if self.skipped:
+                # Say why: every question of the file was left out for a reason of its own.
+                summary = f"文件中没有可导入的题目：{len(self.skipped)} 题均被跳过"
+                errors = [ImportProblem(0, summary), *self.skipped]
+            else:
+                errors = [ImportProblem(0, "文件中没有可导入的题目")]
         if len(errors) > MAX_REPORTED_ERRORS:
             hidden = len(errors) - MAX_REPORTED_ERRORS
             errors = errors[:MAX_REPORTED_ERRORS] + [
@@ -99,7 +123,7 @@ class Collector:
             ]
         # All or nothing: with any error, no question is handed out to be imported.
         questions = [] if errors else self.questions
-        return ParseResult(self.format, questions, errors, self.warnings)
+        return ParseResult(self.format, questions, errors, self.warnings, self.skipped)
 
 
 def file_error(format_name: str, message: str) -> ParseResult:
@@ -216,7 +240,10 @@ def category_path(category: str) -> str:
 def formatted_text(raw: str, text_format: str, warn: Callable[[str], None]) -> str:
     """A text field of a question file as plain text, whatever its format (HTML: tags removed,
     with a warning when images or media are lost)."""
-    if text_format in ("plain_text", "markdown", "plain") or (
+    if text_format == "markdown":
+        # Markdown's marks (**bold**, lists) are formatting, not words: keep what they show.
+        raw = _MARKDOWN.render(raw)
+    elif text_format in ("plain_text", "plain") or (
         text_format in ("moodle_auto_format", "moodle") and "<" not in raw
     ):
         return raw.strip()

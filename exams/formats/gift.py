@@ -8,6 +8,7 @@ from exams.formats.common import (
     MAX_QUESTIONS,
     Collector,
     ParseResult,
+    Skipped,
     category_from_path,
     category_path,
     formatted_text,
@@ -38,8 +39,8 @@ def _gift_protect(text: str) -> str:
 
 def _gift_text(text: str, text_format: str, warn: Callable[[str], None]) -> str:
     restored = text.translate(_GIFT_RESTORE).strip()
-    if text_format == "html":
-        return formatted_text(restored, "html", warn)
+    if text_format in ("html", "markdown"):
+        return formatted_text(restored, text_format, warn)
     return restored
 
 
@@ -110,7 +111,10 @@ def _gift_question(block: str, category: str, warn: Callable[[str], None]) -> Qu
         raise ValueError("一道题只能有一个答案部分 {…}")
     inside, _, general = inside.partition("####")
     body = inside.strip()
-    explanation = _gift_text(general, text_format, warn)
+    general_format = text_format
+    if match := _GIFT_FORMAT.match(general.lstrip()):
+        general_format, general = match.group(1).lower(), general.lstrip()[match.end() :]
+    explanation = _gift_text(general, general_format, warn)
 
     def stem_with(marker: str) -> str:
         stem = _gift_text(before, text_format, warn)
@@ -126,14 +130,12 @@ def _gift_question(block: str, category: str, warn: Callable[[str], None]) -> Qu
             type=QuestionType.TRUE_FALSE, stem=stem_with("（  ）"), answer=value, **common
         )
     if body.startswith("#"):
-        warn("数值题（{#…}）不受支持，已跳过")
-        return None
+        raise Skipped("数值题（{#…}）不受支持，已跳过")
     if body[0] not in "=~":
         raise ValueError("答案部分格式有误：每个答案应以“=”（正确）或“~”（错误）开头")
     items = [_gift_item(item, text_format, warn) for item in re.split(r"(?=[=~])", body) if item]
     if "->" in inside and all(marker == "=" for marker, _, _ in items):
-        warn("配对题（->）不受支持，已跳过")
-        return None
+        raise Skipped("配对题（->）不受支持，已跳过")
     for index, (_, answer_text, _) in enumerate(items, start=1):
         if not answer_text:
             raise ValueError(f"第 {index} 个答案是空的")
@@ -182,6 +184,10 @@ def _gift_item(
         weight = Decimal(match.group(1))
         rest = rest[match.end() :]
     answer_text = rest.split("#", 1)[0]
+    # An answer may name its own format ("~[plain]blue"), which holds for it alone.
+    if match := _GIFT_FORMAT.match(answer_text.lstrip()):
+        text_format = match.group(1).lower()
+        answer_text = answer_text.lstrip()[match.end() :]
     return marker, _gift_text(answer_text, text_format, warn), weight
 
 

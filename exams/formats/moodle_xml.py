@@ -15,6 +15,7 @@ from exams.formats.common import (
     Collector,
     FileError,
     ParseResult,
+    Skipped,
     category_from_path,
     category_path,
     file_error,
@@ -57,14 +58,18 @@ def parse_moodle_xml(data: bytes, max_questions: int = MAX_QUESTIONS) -> ParseRe
     collector = Collector("moodle_xml")
     category = ""
     number = 0
-    for element in elements:
+    lines = _question_lines(data, len(root.findall("question")))
+    for index, element in enumerate(elements):
         kind = (element.get("type") or "").strip()
         if kind == "category":
             category = category_from_path(_child_text(element, "category"))
             continue
         number += 1
         name = " ".join(_child_text(element, "name").split())
-        label = f"第 {number} 题" + (f"（{name[:30]}）" if name else "")
+        where = [f"第 {lines[index]} 行"] if lines else []
+        if name:
+            where.append(name[:30])
+        label = f"第 {number} 题" + (f"（{'，'.join(where)}）" if where else "")
         reader = _MOODLE_READERS.get(kind)
         if reader is None:
             message = (
@@ -72,10 +77,21 @@ def parse_moodle_xml(data: bytes, max_questions: int = MAX_QUESTIONS) -> ParseRe
                 if kind == "description"
                 else f"不支持的题型“{kind or '未注明'}”，已跳过"
             )
-            collector.warning(number, label, message)
+            collector.skip(number, label, message)
             continue
         collector.read(number, label, reader, element, category)
     return collector.result()
+
+
+def _question_lines(data: bytes, count: int) -> list[int]:
+    """The line each <question> starts on, so problems can name it as GIFT and Aiken do;
+    empty when the raw text cannot be matched to the elements (UTF-16, markup in CDATA) or
+    questions share a line."""
+    starts = [match.start() for match in re.finditer(rb"<question[\s>/]", data)]
+    if len(starts) != count:
+        return []
+    lines = [data.count(b"\n", 0, start) + 1 for start in starts]
+    return lines if len(set(lines)) == len(lines) else []  # else they name no one question
 
 
 _XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -212,12 +228,11 @@ def _moodle_cloze(
         raise ValueError("Cloze 题中没有找到空（如 {1:SHORTANSWER:=答案}）")
     kinds = {match.group(2).upper() for match in codes}
     if not kinds <= _CLOZE_SHORT_ANSWER:
-        warn(
-            "Cloze 题中含有填空以外的小题（"
+        raise Skipped(
+            "Cloze（完形填空）题中含有填空以外的小题（"
             + "、".join(sorted(kinds - _CLOZE_SHORT_ANSWER))
-            + "），已跳过"
+            + "），本系统只能导入每空为填空（SHORTANSWER）的 Cloze 题，已跳过"
         )
-        return None
     blanks = []
     for number, match in enumerate(codes, start=1):
         accepted = []
@@ -267,6 +282,7 @@ _MOODLE_READERS: dict[str, Callable[..., QuestionData | None]] = {
     "shortanswer": _moodle_shortanswer,
     "essay": _moodle_essay,
     "cloze": _moodle_cloze,
+    "multianswer": _moodle_cloze,  # what Moodle calls its Cloze questions
 }
 
 

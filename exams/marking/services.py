@@ -9,13 +9,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from courses.models import Enrolment
-from exams.attempts.services import grade_attempt, question_as_asked
+from exams.attempts.services import finalize_overdue, grade_attempt, question_as_asked
 from exams.errors import ManageError
 from exams.models import Answer, Attempt, AttemptStatus, Exam
 from exams.question_grading import manual_grade
 from exams.questions import QuestionData, as_points
 from partyschool.accounts.models import User
 from partyschool.candidates.models import Candidate
+from partyschool.extensions import utcnow
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,9 @@ def grading_item(answer: Answer, attempt: Attempt) -> GradingItem:
 
 
 def grading_queue(session: Session, exam: Exam) -> tuple[list[GradingItem], list[GradingItem]]:
-    """Submitted answers of the exam that await a grade, and those an instructor graded."""
+    """Submitted answers of the exam that await a grade, and those an instructor graded
+    (abandoned attempts past their deadline are submitted first)."""
+    finalize_overdue(session, utcnow(), exam_ids=[exam.id])
     rows = session.execute(
         select(Answer, Attempt)
         .join(Attempt, Attempt.id == Answer.attempt_id)
@@ -65,6 +68,7 @@ def grading_queue(session: Session, exam: Exam) -> tuple[list[GradingItem], list
 
 def pending_counts(session: Session, exams: Sequence[Exam]) -> dict[int, int]:
     """How many submitted answers of each exam wait for an instructor."""
+    finalize_overdue(session, utcnow(), exam_ids=[e.id for e in exams])
     stmt = (
         select(Attempt.exam_id, func.count(Answer.id))
         .join(Answer, Answer.attempt_id == Attempt.id)

@@ -3,14 +3,15 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from exams.attempts.services import ExamError, accept_late
 from exams.errors import ManageError
 from exams.marking import services
 from exams.marking.forms import GradeForm
 from exams.models import Attempt
-from exams.staff import load_answer, load_exam, template_helpers
+from exams.staff import load_answer, load_exam, load_late_answer, template_helpers
 from partyschool.access import allow
 from partyschool.accounts.models import TEACHING_STAFF
-from partyschool.extensions import db
+from partyschool.extensions import db, utcnow
 
 bp = Blueprint("exam_marking", __name__, url_prefix="/exam-admin")
 bp.context_processor(template_helpers)
@@ -22,6 +23,7 @@ def grading(exam_id: int):
     """The essay grading queue of an exam: answers waiting first, then those graded."""
     exam = load_exam(exam_id)
     pending, graded = services.grading_queue(db.session, exam)
+    db.session.commit()  # abandoned attempts were finalized on the way
     return render_template("exams/marking/grading.html", exam=exam, pending=pending, graded=graded)
 
 
@@ -53,3 +55,19 @@ def grade_answer(answer_id: int):
                 )
             return redirect(url_for("exam_marking.grading", exam_id=attempt.exam_id))
     return render_template("exams/marking/grade.html", item=item, form=form, exam=attempt.exam)
+
+
+@bp.post("/late-answers/<int:late_id>/accept")
+@allow(*TEACHING_STAFF)
+def accept_late_answer(late_id: int):
+    """Let an answer that arrived after the deadline count; the attempt is graded again."""
+    late = load_late_answer(late_id)
+    try:
+        accept_late(db.session, late, current_user, utcnow())
+    except ExamError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("已采纳迟交答案，成绩已重新计算", "info")
+    return redirect(url_for("exam_results.attempt", attempt_id=late.attempt_id))

@@ -10,9 +10,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from courses.models import Enrolment, EnrolmentStatus
-from exams.attempts.services import question_as_asked
+from exams.attempts.services import finalize_overdue, question_as_asked
 from exams.marking.services import GradingItem
-from exams.models import Attempt, AttemptStatus, Exam, Paper, PaperMode
+from exams.models import Attempt, AttemptStatus, Exam, LateAnswer, Paper, PaperMode
 from exams.questions import QuestionType, as_points, from_json
 from exams.results.statistics import (
     Band,
@@ -23,6 +23,7 @@ from exams.results.statistics import (
     item_statistics,
 )
 from partyschool.candidates.models import Candidate
+from partyschool.extensions import utcnow
 from partyschool.spreadsheets import write_xlsx
 
 
@@ -108,7 +109,9 @@ def best_attempt(attempts: Iterable[Attempt]) -> Attempt | None:
 
 
 def exam_results(session: Session, exam: Exam) -> ExamResults:
-    """Results of an exam for its class's admitted trainees (and anyone else who sat it)."""
+    """Results of an exam for its class's admitted trainees (and anyone else who sat it),
+    after submitting its abandoned attempts past their deadline."""
+    finalize_overdue(session, utcnow(), exam_ids=[exam.id])
     attempts = session.scalars(
         select(Attempt)
         .options(selectinload(Attempt.answers))
@@ -238,3 +241,10 @@ def attempt_review(attempt: Attempt) -> list[GradingItem]:
         )
         for number, item in enumerate(attempt.items, start=1)
     ]
+
+
+def late_review(attempt: Attempt) -> list[tuple[GradingItem, LateAnswer]]:
+    """The attempt's answers that arrived after the deadline, each with its question."""
+    items = {item.number: item for item in attempt_review(attempt)}
+    numbers = {item["question_id"]: n for n, item in enumerate(attempt.items, start=1)}
+    return [(items[numbers[late.question_id]], late) for late in attempt.late_answers]

@@ -4,13 +4,15 @@ attempt question by question, and a class's scores sheet."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from exams import class_grades
+from exams.attempts.services import submit
 from exams.formats.xlsx import XLSX_MIMETYPE
+from exams.models import AttemptStatus
 from exams.results import services
 from exams.results.forms import parse_scores
 from exams.staff import download, load_attempt, load_class, load_exam, template_helpers
 from partyschool.access import allow
 from partyschool.accounts.models import TEACHING_STAFF
-from partyschool.extensions import db
+from partyschool.extensions import db, utcnow
 
 bp = Blueprint("exam_results", __name__, url_prefix="/exam-admin")
 bp.context_processor(template_helpers)
@@ -21,9 +23,9 @@ bp.context_processor(template_helpers)
 def results(exam_id: int):
     """Each trainee's best score, the distribution, and item difficulty and discrimination."""
     exam = load_exam(exam_id)
-    return render_template(
-        "exams/results/results.html", exam=exam, results=services.exam_results(db.session, exam)
-    )
+    results = services.exam_results(db.session, exam)
+    db.session.commit()  # abandoned attempts were finalized on the way
+    return render_template("exams/results/results.html", exam=exam, results=results)
 
 
 @bp.get("/exams/<int:exam_id>/results.xlsx")
@@ -43,6 +45,7 @@ def items_xlsx(exam_id: int):
 def _sheet(exam_id: int, write, what: str):
     exam = load_exam(exam_id)
     content = write(services.exam_results(db.session, exam))
+    db.session.commit()
     return download(content, XLSX_MIMETYPE, f"{exam.title}{what}.xlsx")
 
 
@@ -51,11 +54,15 @@ def _sheet(exam_id: int, write, what: str):
 def attempt(attempt_id: int):
     """One attempt question by question: the key, the response, the score."""
     found = load_attempt(attempt_id)
+    if found.status is AttemptStatus.IN_PROGRESS and utcnow() > found.deadline_at:
+        submit(db.session, found, utcnow())
+        db.session.commit()
     return render_template(
         "exams/results/attempt.html",
         attempt=found,
         exam=found.exam,
         items=services.attempt_review(found),
+        late=services.late_review(found),
     )
 
 
@@ -78,11 +85,13 @@ def class_scores(class_id: int):
                 db.session.commit()
                 flash(f"已保存 {changed} 名学员的成绩", "info")
                 return redirect(url_for("exam_results.class_scores", class_id=class_id))
+    grades = class_grades.class_grades(db.session, training_class)
+    db.session.commit()  # abandoned attempts were finalized on the way
     return render_template(
         "exams/results/scores.html",
         training_class=training_class,
         enrolments=enrolments,
-        grades=class_grades.class_grades(db.session, training_class),
+        grades=grades,
         problems=problems,
         entered=request.form if problems else {},
     )

@@ -3,7 +3,7 @@
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from exams.models import ExamKind, ReviewPolicy
 from partyschool.web.forms import Form
@@ -53,3 +53,8 @@ class ExamForm(Form):
         default=ReviewPolicy.SCORE,
     )
     multiple_partial_credit = BooleanField("多选题部分得分（少选按比例得分，错选扣分）")
+    late_grace_seconds = IntegerField(
+        "迟交宽限（秒）：截止前作答、截止后此时间内送达的答案自动计分",
+        default=0,
+        validators=[Optional(), NumberRange(0, 600, "宽限应在 0 到 600 秒之间")],
+    )

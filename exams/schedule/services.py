@@ -19,6 +19,7 @@ from partyschool.accounts.models import User
 
 MAX_TIME_LIMIT = 600
 MAX_ATTEMPTS = 10
+MAX_LATE_GRACE_SECONDS = 600
 
 
 def class_exams(session: Session, training_class: TrainingClass) -> list[Exam]:
@@ -63,6 +64,7 @@ class ExamValues:
     pass_mark: Decimal
     review_policy: ReviewPolicy
     multiple_partial_credit: bool
+    late_grace_seconds: int = 0
 
 
 def save_exam(
@@ -87,6 +89,8 @@ def save_exam(
         problems.append(f"考试时长应在 1 到 {MAX_TIME_LIMIT} 分钟之间")
     if not 1 <= values.max_attempts <= MAX_ATTEMPTS:
         problems.append(f"考试次数应在 1 到 {MAX_ATTEMPTS} 次之间")
+    if not 0 <= values.late_grace_seconds <= MAX_LATE_GRACE_SECONDS:
+        problems.append(f"迟交宽限应在 0 到 {MAX_LATE_GRACE_SECONDS} 秒之间")
     if paper is not None:
         total = paper.total_points
         if not Decimal(0) < values.pass_mark <= total:

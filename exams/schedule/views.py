@@ -47,6 +47,7 @@ def class_exams(class_id: int):
     training_class = load_class(class_id)
     exams = services.class_exams(db.session, training_class)
     pending = pending_counts(db.session, exams)
+    db.session.commit()  # abandoned attempts were finalized on the way
     return render_template(
         "exams/schedule/class_exams.html",
         training_class=training_class,
@@ -85,6 +86,7 @@ def _save_exam(training_class: TrainingClass, exam: Exam | None):
             pass_mark=form.pass_mark.data,
             review_policy=form.review_policy.data,
             multiple_partial_credit=form.multiple_partial_credit.data,
+            late_grace_seconds=form.late_grace_seconds.data or 0,
         )
         try:
             saved, regraded = services.save_exam(db.session, training_class, exam, values)

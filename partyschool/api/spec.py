@@ -76,7 +76,10 @@ def operation(
 
 
 def _parse(model: type[BaseModel]) -> BaseModel:
-    payload = request.get_json(silent=True) if request.is_json else None
+    try:
+        payload = request.get_json(silent=True) if request.is_json else None
+    except RecursionError:  # nested deeper than the parser goes: not a body any client sends
+        payload = None
     if not isinstance(payload, dict):
         raise ApiError(400, "invalid_json", "请求体必须是 JSON 对象")
     try:

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from courses import api as courses_api
 from courses import views as courses_views
@@ -55,6 +56,15 @@ BLUEPRINTS = (
 )
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` within the database's integer range: a larger number is no record (404),
+    not an overflow in the driver."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the Flask application; `test_config` overrides the environment."""
     app = Flask(
@@ -75,6 +85,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     access.init_app(app)
     pdf.install_compact_cid_fonts()  # certificates embed compact CJK fonts
     rules_in_force.init_app(app)
+    app.url_map.converters["int"] = IdConverter
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for command in (

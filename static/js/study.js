@@ -11,7 +11,8 @@
     taken_over: "已切换到本页计时，其他打开的课时页面停止计时。",
     hidden: "页面在后台，暂停计时。",
     idle: "较长时间没有操作，暂停计时；动一动鼠标或继续播放视频即可恢复。",
-    replay: "正在计时。"
+    replay: "正在计时。",
+    outside_class: "培训班不在开课日期内，学习时间不计入学时。"
   };
 
   function formatDuration(seconds) {
@@ -44,6 +45,9 @@
       .forEach(function (name) { window.addEventListener(name, touch, { passive: true }); });
 
     function isPlaying() { return video && !video.paused && !video.ended; }
+    // Whether the video played at all since the last beat; the server times how long.
+    var playedSinceBeat = false;
+    if (video) video.addEventListener("timeupdate", function () { if (isPlaying()) playedSinceBeat = true; });
     function isActive() { return isPlaying() || Date.now() - lastInput < activeWindow; }
 
     if (video && Number(video.dataset.resume) > 0) {
@@ -77,6 +81,12 @@
         var element = root.querySelector(selector);
         if (element) element.textContent = fields[selector].toFixed(2);
       });
+      var share = root.querySelector("[data-video-share]");
+      if (share && answer.video_seconds) {
+        var percent = Math.min(100, Math.floor(answer.video_watched_seconds * 100 / answer.video_seconds));
+        share.textContent = percent + "%";
+        setProgress(root.querySelector("[data-video-progress]"), answer.video_watched_seconds, answer.video_seconds);
+      }
       show(STATES[answer.state] || "");
     }
 
@@ -95,7 +105,11 @@
         visible: document.visibilityState === "visible",
         active: isActive()
       };
-      if (video) body.video_position = Math.floor(video.currentTime || 0);
+      if (video) {
+        body.video_position = Math.floor(video.currentTime || 0);
+        body.playing = playedSinceBeat || isPlaying();
+        playedSinceBeat = false;
+      }
       fetch(url, {
         method: "POST",
         credentials: "same-origin",

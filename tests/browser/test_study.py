@@ -38,6 +38,7 @@ def classroom(app, session, monkeypatch):
         session, Role.INSTRUCTOR, school, username="banzhuren", display_name="王老师"
     )
     training_class = make_class(session, course, head_teacher_id=teacher.id)
+    training_class.lectures[0].starts_at = utcnow() - timedelta(minutes=10)  # the lecture is on
     user = make_user(session, Role.ACTIVIST, school, username="xueyuan", display_name="李同学")
     enrolment = make_enrolment(session, training_class, make_candidate(session, school, user=user))
     session.commit()
@@ -79,7 +80,7 @@ def test_trainee_sees_study_time_grow(page, live_server, classroom, screenshot):
 def test_head_teacher_shows_a_sign_in_qr_that_works(
     browser, page, live_server, classroom, screenshot
 ):
-    training_class, _, _ = classroom
+    training_class, _, enrolment = classroom
     lecture = training_class.lectures[0]
     sign_in(page, live_server, "banzhuren")
     page.click("text=考勤与学时")
@@ -90,7 +91,7 @@ def test_head_teacher_shows_a_sign_in_qr_that_works(
     assert box["width"] > 150 and box["height"] > 150
     url = qr.get_attribute("data-sign-in-url")
     now = utcnow()
-    expected = {sign_in_code(lecture, now - timedelta(minutes=m)) for m in (0, 1)}
+    expected = {sign_in_code(lecture, now - timedelta(seconds=s)) for s in (0, 15, 30)}
     assert url.startswith(f"{live_server}/lectures/{lecture.id}/sign-in?code=")
     assert url.rsplit("=", 1)[1] in expected
     screenshot("study-sign-in-qr")
@@ -108,6 +109,7 @@ def test_head_teacher_shows_a_sign_in_qr_that_works(
 
     page.reload()
     assert page.get_by_test_id("signed-count").inner_text() == "1"
+    assert enrolment.candidate.name in page.get_by_test_id("sign-ins").inner_text()  # who, when
     page.click("text=查看名单与点名")
     assert page.get_by_test_id("present-count").inner_text() == "1"
     assert page.locator("text=扫码签到").count() == 1

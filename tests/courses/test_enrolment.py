@@ -211,3 +211,49 @@ def test_branch_admin_creates_a_class(client, session, school):
     response = client.post("/classes/new", form | {"exam_weight": 60})
     assert response.status_code == 302
     assert "第36期入党积极分子培训班" in client.get("/classes/").get_data(as_text=True)
+
+
+def test_raising_the_capacity_moves_the_waiting_list_up_in_order(app, client, session, school):
+    training_class = make_class(session, make_course(session, school), capacity=1)
+    first = trainee(session, school, "first")
+    second = trainee(session, school, "second")
+    outstanding = trainee(session, school, "third", is_outstanding_class=True)
+    fourth = trainee(session, school, "fourth")
+    session.commit()
+    for username in ("first", "second", "third", "fourth"):
+        c = type(client)(app)
+        c.login(username)
+        c.post(f"/classes/{training_class.id}/apply")
+    admin = type(client)(app)
+    admin.login("badmin")
+    for enrolment in session.scalars(select(Enrolment).order_by(Enrolment.id)).all():
+        admin.post(f"/classes/enrolments/{enrolment.id}/decide", {"decision": "approve"})
+    assert status_of(session, second, training_class) is EnrolmentStatus.WAITLISTED
+    klass = reread(session).get(type(training_class), training_class.id)
+    form = {
+        name: getattr(klass, name)
+        for name in (
+            "course_id",
+            "name",
+            "starts_on",
+            "ends_on",
+            "enrol_opens_on",
+            "enrol_closes_on",
+            "usual_weight",
+            "practice_weight",
+            "exam_weight",
+            "pass_mark",
+            "report_min_chars",
+        )
+    }
+    teacher = make_user(session, Role.INSTRUCTOR, school)
+    session.commit()
+    form |= {"capacity": 3, "head_teacher_id": teacher.id, "requires_study_hours": "1"}
+    form["number"] = 35  # the factory numbers classes past the form's 999 in a long run
+    saved = admin.post(f"/classes/{klass.id}/edit", {k: str(v) for k, v in form.items()})
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    # Two more places: the outstanding trainee first, then the earlier application.
+    assert status_of(session, outstanding, training_class) is EnrolmentStatus.APPROVED
+    assert status_of(session, second, training_class) is EnrolmentStatus.APPROVED
+    assert status_of(session, fourth, training_class) is EnrolmentStatus.WAITLISTED
+    assert status_of(session, first, training_class) is EnrolmentStatus.APPROVED

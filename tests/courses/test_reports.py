@@ -302,3 +302,21 @@ def test_an_instructor_of_another_branch_can_neither_see_nor_review(
     assert response.status_code == 404
     assert reread(session).get(ReadingReport, report.id).status is ReportStatus.SUBMITTED
     assert klass.title not in client.get("/reports").get_data(as_text=True)
+
+
+def test_a_draft_is_kept_on_the_server_on_demand(client, session, klass):
+    enrolment = make_trainee(session, klass, username="writer")
+    session.commit()
+    client.login("writer")
+    body = text(7)[:1500]
+    saved = client.post(f"/classes/{klass.id}/report/draft", {"text": body})
+    assert saved.status_code == 302
+    page = client.get(f"/classes/{klass.id}/report").get_data(as_text=True)
+    assert body[:200] in page and "保存到服务器的草稿" in page
+    # Submitting the report uses the draft up.
+    assert client.post(f"/classes/{klass.id}/report", {"text": body}).status_code == 302
+    assert reports.draft_of(reread(session), enrolment) is None
+    # A report waiting for review cannot be drafted over.
+    refused = client.post(f"/classes/{klass.id}/report/draft", {"text": "再改改"})
+    assert refused.status_code == 302
+    assert reports.draft_of(reread(session), enrolment) is None

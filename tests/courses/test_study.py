@@ -22,6 +22,7 @@ from courses.models import (
 from courses.study import attendance
 from courses.study import services as study
 from partyschool.accounts.models import Role, User
+from partyschool.extensions import BEIJING
 from partyschool.organization.models import PartySchool
 from tests.courses import trainees
 from tests.factories import (
@@ -54,6 +55,10 @@ def make_trainee(session, school=None, training_class=None, username=None) -> Tr
     if training_class is None:
         course = make_course(session, school or make_branch_school(session))
         training_class = make_class(session, course)
+        # Study hours count only while the class runs: it runs from before T0 until next month.
+        training_class.starts_on = T0.date() - timedelta(days=7)
+        # Its lecture is on at T0: it began ten minutes before.
+        training_class.lectures[0].starts_at = T0 - timedelta(minutes=10)
     enrolment = trainees.make_trainee(
         session, training_class, **({"username": username} if username else {})
     )
@@ -224,6 +229,99 @@ def test_video_position_is_recorded_but_claims_nothing(session, trainee):
     assert (progress.seconds, progress.video_position) == (10, 2700)
 
 
+@pytest.mark.parametrize(
+    ("starts", "ends"), [(1, 30), (-30, -1)], ids=["before it starts", "after it ended"]
+)
+def test_no_study_time_outside_the_class_dates(session, trainee, starts, ends):
+    on = T0.astimezone(BEIJING).date()
+    trainee.training_class.starts_on = on + timedelta(days=starts)
+    trainee.training_class.ends_on = on + timedelta(days=ends)
+    page = Page(session, trainee, trainee.lessons[0])
+    for at in every(30, 5):
+        result = page.beat(at)
+    assert result.state == "outside_class" and result.credited_seconds == 0
+    assert seconds_on(session, trainee, trainee.lessons[0]) == 0
+
+
+def test_the_first_and_last_class_day_count(session, trainee):
+    on = T0.astimezone(BEIJING).date()
+    trainee.training_class.starts_on = trainee.training_class.ends_on = on
+    page = Page(session, trainee, trainee.lessons[0])
+    for at in every(30, 3):
+        page.beat(at)
+    assert seconds_on(session, trainee, trainee.lessons[0]) == 60
+
+
+def test_time_goes_to_the_class_the_lesson_was_opened_for(client, session, trainee, clock):
+    """A trainee in two classes of one course: the older class's lesson page credits it."""
+    newer = make_class(session, trainee.training_class.course)
+    newer.starts_on = trainee.training_class.starts_on
+    second = make_enrolment(session, newer, trainee.enrolment.candidate)
+    session.commit()
+    assert second.id > trainee.enrolment.id
+    lesson = trainee.lessons[0]
+    client.login("xueyuan")
+    page = client.get(f"/lessons/{lesson.id}?class={trainee.training_class.id}")
+    assert trainee.training_class.title in page.get_data(as_text=True)
+    token = re.search(r'data-page-token="([^"]+)"', page.get_data(as_text=True)).group(1)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.get_data(as_text=True)).group(1)
+    for sequence in (1, 2):
+        beat(
+            client, lesson.id, csrf, page_token=token, sequence=sequence, visible=True, active=True
+        )
+        clock.advance(30)
+    reread(session)
+    assert seconds_on(session, trainee, lesson) == 30
+    assert not session.scalar(
+        select(LessonProgress).where(LessonProgress.enrolment_id == second.id)
+    )
+    assert client.get(f"/lessons/{lesson.id}?class={2**63}").status_code == 404
+    # A link from the class's progress page names the class.
+    progress = client.get(f"/classes/{trainee.training_class.id}/my-progress").get_data(
+        as_text=True
+    )
+    assert f"/lessons/{lesson.id}?class={trainee.training_class.id}" in progress
+
+
+def test_a_video_is_watched_while_it_plays_by_the_servers_clock(session, trainee):
+    lesson = trainee.lessons[0]
+    lesson.video_file, lesson.video_seconds = "talk.mp4", 70
+    page = Page(session, trainee, lesson)
+    page.beat(T0, playing=True, video_position=0)
+    # The page claims it is near the end; only the 30 s it really played count.
+    result = page.beat(T0 + timedelta(seconds=30), playing=True, video_position=69)
+    assert (result.video_watched_seconds, result.video_seconds) == (30, 70)
+    page.beat(T0 + timedelta(seconds=60), playing=False)  # paused: reading, not watching
+    result = page.beat(T0 + timedelta(seconds=90), playing=True)
+    assert result.video_watched_seconds == 60
+    for at in every(30, 4, T0 + timedelta(seconds=120)):
+        result = page.beat(at, playing=True)
+    assert result.video_watched_seconds == 70  # never more than the video lasts
+    status = study.lesson_statuses(session, trainee.enrolment)[0]
+    assert status.video_share == 1.0
+
+
+def test_the_length_of_an_uploaded_mp4_is_read_from_the_file(tmp_path):
+    from courses.authoring.uploads import mp4_duration
+
+    def box(kind: bytes, payload: bytes) -> bytes:
+        return (8 + len(payload)).to_bytes(4, "big") + kind + payload
+
+    mvhd = box(
+        b"mvhd",
+        bytes(4)
+        + (0).to_bytes(4, "big") * 2
+        + (1000).to_bytes(4, "big")
+        + (754_500).to_bytes(4, "big")
+        + bytes(80),
+    )
+    video = tmp_path / "a.mp4"
+    video.write_bytes(box(b"ftyp", b"isom" + bytes(8)) + box(b"moov", mvhd))
+    assert mp4_duration(video) == 754  # 12:34.5
+    video.write_bytes(b"not a video at all")
+    assert mp4_duration(video) is None
+
+
 def test_hours_cap_each_lesson_at_its_required_time(session, trainee):
     first, second = trainee.lessons
     session.add_all(
@@ -302,17 +400,73 @@ def test_class_progress_lists_who_is_behind_first(session):
     assert [line.lessons_done for line in lines] == [0, 0, 2]
 
 
-def test_sign_in_codes_change_every_minute(session, trainee):
+def test_sign_in_codes_change_every_15_seconds_and_live_at_most_30(session, trainee):
     lecture = trainee.lecture
-    codes = {attendance.sign_in_code(lecture, T0 + timedelta(minutes=m)) for m in range(60)}
-    assert len(codes) == 60
-    code = attendance.sign_in_code(lecture, T0)
-    assert attendance.is_code_valid(lecture, code, T0 + timedelta(seconds=50))
-    assert attendance.is_code_valid(lecture, code, T0 + timedelta(seconds=60))  # previous minute
-    assert not attendance.is_code_valid(lecture, code, T0 + timedelta(minutes=2))
+    codes = {attendance.sign_in_code(lecture, T0 + timedelta(seconds=15 * i)) for i in range(240)}
+    assert len(codes) == 240
+    for shown_after in range(15):  # whenever in its period a code is first shown
+        shown = T0 + timedelta(seconds=shown_after)
+        code = attendance.sign_in_code(lecture, shown)
+        assert attendance.is_code_valid(lecture, code, shown + timedelta(seconds=10))
+        assert not attendance.is_code_valid(lecture, code, shown + timedelta(seconds=30))
     assert not attendance.is_code_valid(lecture, "0" * 12, T0)
     other = make_class(session).lectures[0]
-    assert not attendance.is_code_valid(other, code, T0)
+    assert not attendance.is_code_valid(other, attendance.sign_in_code(lecture, T0), T0)
+
+
+def test_a_forwarded_link_is_refused_half_a_minute_later(client, session, trainee, clock):
+    lecture = trainee.lecture
+    forwarded = f"/lectures/{lecture.id}/sign-in?code={attendance.sign_in_code(lecture, T0)}"
+    friend = make_trainee(session, training_class=trainee.training_class, username="friend")
+    session.commit()
+    clock.advance(30)
+    client.login(friend.user.username)
+    assert client.get(forwarded).status_code == 400
+    code = attendance.sign_in_code(lecture, T0)
+    assert client.post(forwarded, data={"code": code}).status_code == 400
+    assert reread(session).scalar(select(func.count()).select_from(Attendance)) == 0
+
+
+@pytest.mark.parametrize(
+    ("starts_in", "message"),
+    [(timedelta(days=7), "签到尚未开始"), (-timedelta(hours=3), "签到已关闭")],
+    ids=["next week", "after it ended"],
+)
+def test_sign_in_only_while_the_lecture_is_on(
+    client, session, trainee, head_teacher, clock, starts_in, message
+):
+    lecture = trainee.lecture
+    lecture.starts_at = T0 + starts_in
+    session.commit()
+    url = f"/lectures/{lecture.id}/sign-in?code={attendance.sign_in_code(lecture, T0)}"
+    client.login("xueyuan")
+    refused = client.get(url)
+    assert refused.status_code == 400 and message in refused.get_data(as_text=True)
+    posted = client.post(url, data={"code": attendance.sign_in_code(lecture, T0)})
+    assert posted.status_code == 400 and message in posted.get_data(as_text=True)
+    with pytest.raises(attendance.SignInError, match=message):
+        attendance.sign_in(session, lecture, trainee.enrolment, "x", T0)
+    assert reread(session).scalar(select(func.count()).select_from(Attendance)) == 0
+
+
+def test_the_qr_page_lists_who_signed_in_and_when(
+    app, client, session, trainee, head_teacher, clock
+):
+    lecture = trainee.lecture
+    attendance.sign_in(
+        session, lecture, trainee.enrolment, attendance.sign_in_code(lecture, T0), T0
+    )
+    session.commit()
+    client.login("banzhuren")
+    shown = client.get(f"/lectures/{lecture.id}/qr").get_data(as_text=True)
+    assert trainee.enrolment.candidate.name in shown and "扫码签到" in shown
+    assert 'http-equiv="refresh" content="' in shown
+    refresh = int(re.search(r'http-equiv="refresh" content="(\d+)"', shown).group(1))
+    assert refresh <= 15
+    lecture.starts_at = T0 + timedelta(days=7)
+    session.commit()
+    closed = client.get(f"/lectures/{lecture.id}/qr").get_data(as_text=True)
+    assert "签到尚未开始" in closed and "<svg" not in closed
 
 
 # --- Pages and the API ---------------------------------------------------------------------------
@@ -416,6 +570,8 @@ def test_heartbeats_through_the_api_count_server_time_only(client, session, trai
         "offline_hours": 0.0,
         "class_hours": 0.0,
         "class_required_hours": 24.0,
+        "video_watched_seconds": 0,
+        "video_seconds": None,  # a lesson without a video
     }
     clock.advance(30)
     replay = beat(client, lesson.id, csrf, page_token=token, sequence=2, visible=True, active=True)
@@ -585,7 +741,7 @@ def test_trainee_signs_in_once_with_the_scanned_code(client, session, trainee, c
     lecture = trainee.lecture
     client.login("xueyuan")
     url = f"/lectures/{lecture.id}/sign-in?code={attendance.sign_in_code(lecture, T0)}"
-    clock.advance(40)  # scanned late in the minute, loaded in the next
+    clock.advance(15)  # scanned late in the period, loaded in the next
     confirm = client.get(url)
     assert confirm.status_code == 200 and "data-autosubmit" in confirm.get_data(as_text=True)
     assert reread(session).scalar(select(func.count()).select_from(Attendance)) == 0

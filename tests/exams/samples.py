@@ -81,5 +81,6 @@ def exam_form(paper, **overrides):
         "max_attempts": "2",
         "pass_mark": "60",
         "review_policy": "answers_after_close",
+        "late_grace_seconds": "0",
     }
     return values | overrides

@@ -16,6 +16,7 @@ from exams.models import (
     Attempt,
     AttemptStatus,
     ExamKind,
+    LateAnswer,
     Question,
     ReviewPolicy,
 )
@@ -162,34 +163,150 @@ def test_double_submit_gives_one_graded_attempt(client, session, exam):
     assert attempt.status is AttemptStatus.SUBMITTED and attempt.submitted_at is not None
 
 
-def test_a_save_one_second_after_the_deadline_is_refused(client, session, exam):
+def test_a_save_one_second_after_the_deadline_is_kept_apart(client, session, exam):
     client.login("stu")
     state = start(client, exam)
     question_id = state["questions"][0]["question_id"]
     attempt = reread(session).get(Attempt, state["attempt_id"])
     deadline = attempt.deadline_at
     services.save(session, attempt, question_id, 0, deadline - timedelta(seconds=1))
-    with pytest.raises(services.ExamError, match="超过") as late:
-        services.save(session, attempt, question_id, 1, deadline + timedelta(seconds=1))
-    assert late.value.code == "deadline_passed"
+    late = services.save(session, attempt, question_id, 1, deadline + timedelta(seconds=1))
+    assert isinstance(late, LateAnswer)
     session.commit()
     reread(session)
     answer = session.scalar(select(Answer).where(Answer.question_id == question_id))
-    assert answer.response == 0
+    assert answer.response == 0  # the late one does not count by itself
+    assert session.scalar(select(LateAnswer)).response == 1
     attempt = session.scalar(select(Attempt))
     assert attempt.status is AttemptStatus.SUBMITTED  # finalized at its deadline
     assert attempt.submitted_at == deadline
 
 
-def test_the_page_is_told_when_a_save_came_too_late(client, session, exam):
+def test_an_answer_delivered_after_the_deadline_is_kept_and_shown(client, session, exam):
+    """Offline across the deadline: the answer arrives late, is kept, and the page says so."""
     client.login("stu")
     state = start(client, exam)
-    question_id = state["questions"][0]["question_id"]
-    session.get(Attempt, state["attempt_id"]).deadline_at = utcnow() - timedelta(seconds=1)
+    question_id = by_type(state)["true_false"]["question_id"]
+    attempt = session.get(Attempt, state["attempt_id"])
+    attempt.deadline_at = utcnow() - timedelta(minutes=2)
+    given = (attempt.deadline_at - timedelta(minutes=1)).isoformat()
     session.commit()
-    late = put_answer(client, state, question_id, {"response": 1})
-    assert late.status_code == 409 and "超过" in late.get_json()["message"]
-    assert reread(session).get(Attempt, state["attempt_id"]).status is AttemptStatus.SUBMITTED
+    saved = put_answer(client, state, question_id, {"response": True, "answered_at": given})
+    assert saved.status_code == 200 and saved.get_json()["is_late"] is True
+    result = api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit").get_json()
+    assert [late["question_id"] for late in result["late"]] == [question_id]
+    assert result["late"][0]["is_accepted"] is False
+    assert result["result"]["score"] == 0.0
+    attempt = reread(session).get(Attempt, state["attempt_id"])
+    assert attempt.status is AttemptStatus.SUBMITTED and attempt.late_answers[0].response is True
+
+
+def test_the_instructor_accepts_a_late_answer(app, client, session, exam):
+    from tests.conftest import Client
+
+    client.login("stu")
+    state = start(client, exam)
+    question_id = by_type(state)["true_false"]["question_id"]
+    attempt = reread(session).get(Attempt, state["attempt_id"])
+    late = services.save(
+        session,
+        attempt,
+        question_id,
+        True,
+        attempt.deadline_at + timedelta(minutes=5),
+        answered_at=attempt.deadline_at - timedelta(seconds=5),
+    )
+    assert attempt.score == 0
+    teacher = make_user(session, Role.INSTRUCTOR, exam.training_class.party_school)
+    session.commit()
+    staff = Client(app)
+    staff.login(teacher.username)
+    page = staff.get(f"/exam-admin/attempts/{attempt.id}").get_data(as_text=True)
+    assert "截止后送达" in page
+    accepted = staff.post(f"/exam-admin/late-answers/{late.id}/accept")
+    assert accepted.status_code == 302
+    attempt = reread(session).get(Attempt, attempt.id)
+    assert attempt.score == Decimal(20) and attempt.late_answers[0].is_accepted
+
+
+def test_a_grace_period_lets_an_answer_given_in_time_count(client, session, exam):
+    exam.late_grace_seconds = 30
+    session.commit()
+    client.login("stu")
+    state = start(client, exam)
+    question_id = by_type(state)["true_false"]["question_id"]
+    attempt = reread(session).get(Attempt, state["attempt_id"])
+    deadline = attempt.deadline_at
+    services.finalize_overdue(session, deadline + timedelta(seconds=1))
+    answer = services.save(
+        session,
+        attempt,
+        question_id,
+        True,
+        deadline + timedelta(seconds=20),
+        answered_at=deadline - timedelta(seconds=2),
+    )
+    assert isinstance(answer, Answer) and attempt.score == Decimal(20)
+    # Beyond the grace, or given after the deadline, the page's word is not enough.
+    other = by_type(state)["single"]["question_id"]
+    for now, given in (
+        (deadline + timedelta(seconds=40), deadline - timedelta(seconds=2)),
+        (deadline + timedelta(seconds=10), deadline + timedelta(seconds=5)),
+    ):
+        assert isinstance(services.save(session, attempt, other, 0, now, given), LateAnswer)
+
+
+def test_no_answer_after_the_trainee_submitted(client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit")
+    refused = put_answer(client, state, state["questions"][0]["question_id"], {"response": 1})
+    assert refused.status_code == 409 and "已提交" in refused.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        ("\ud800", "无效字符"),
+        ("党" * 10_000_000, "答案过长"),
+        (["x" * 1000], "答案过长"),
+        ([[[1]]], "格式不正确"),
+    ],
+)
+def test_answers_no_page_would_send_are_refused(client, session, exam, response, message):
+    client.login("stu")
+    state = start(client, exam)
+    question_id = by_type(state)["essay"]["question_id"]
+    refused = put_answer(client, state, question_id, {"response": response})
+    assert refused.status_code == 400 and message in refused.get_json()["message"]
+    assert reread(session).scalar(select(func.count(Answer.id))) == 0
+
+
+def test_a_lone_surrogate_in_json_is_refused(client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    question_id = by_type(state)["essay"]["question_id"]
+    refused = client.put(
+        f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}",
+        data='{"response": "\\ud800"}',
+        content_type="application/json",
+        headers={"X-CSRFToken": client.csrf_token("/")},
+    )
+    assert refused.status_code == 400
+
+
+def test_a_body_nested_too_deep_is_a_bad_request(client, exam):
+    client.login("stu")
+    state = start(client, exam)
+    question_id = by_type(state)["essay"]["question_id"]
+    body = '{"response": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    response = client.put(
+        f"/api/v1/attempts/{state['attempt_id']}/answers/{question_id}",
+        data=body,
+        content_type="application/json",
+        headers={"X-CSRFToken": client.csrf_token("/")},
+    )
+    assert response.status_code == 400
 
 
 def test_parallel_starts_create_one_attempt(app, session, exam):

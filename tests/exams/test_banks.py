@@ -134,7 +134,7 @@ def test_an_import_with_a_bad_question_imports_nothing_and_lists_every_problem(
         data={"file": xlsx_upload(rows)},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 302
+    assert "导入 2 题，跳过 0 题" in page(response)
     kinds = sorted(q.kind for q in reread(session).get(QuestionBank, bank.id).questions)
     assert kinds == ["multiple", "single"]
 
@@ -153,8 +153,26 @@ def test_gift_and_aiken_files_import_too(client, session, teacher):
             data={"file": (io.BytesIO(content.encode()), name)},
             content_type="multipart/form-data",
         )
-        assert response.status_code == 302, response.get_data(as_text=True)
+        assert "跳过 0 题" in page(response)
     assert reread(session).scalar(select(func.count(Question.id))) == 3
+
+
+def test_the_import_says_what_was_imported_and_every_question_skipped(client, session, teacher):
+    bank = make_bank(session, teacher.party_school, ())
+    session.commit()
+    client.login("teacher_a")
+    numeric = "".join(f"::n{i}:: 第{i}个数值题{{#{i}}}\n\n" for i in range(25))
+    gift = "::q1:: 预备期为一年。{T}\n\n::q2:: 预备期为一年。{T}\n\n" + numeric
+    response = client.post(
+        f"/exam-admin/banks/{bank.id}/import",
+        data={"file": (io.BytesIO(gift.encode()), "bank.gift")},
+        content_type="multipart/form-data",
+    )
+    shown = page(response)
+    assert "导入 1 题，跳过 26 题" in shown
+    assert "与第 1 题（第 1 行）重复，未重复导入" in shown
+    assert shown.count("数值题（{#…}）不受支持") == 25  # every one, not the first 20
+    assert reread(session).scalar(select(func.count(Question.id))) == 1
 
 
 def test_a_bank_exports_as_files_that_import_again(client, session, teacher):

@@ -4,7 +4,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from exams.formats import parse
-from exams.formats.gift import export_gift
+from exams.formats.gift import export_gift, parse_gift
 from exams.questions import QuestionData, QuestionType
 from tests.exams.formats.samples import BANK, GIFT, RICH, TRICKY, assert_refused, messages
 
@@ -36,7 +36,7 @@ def test_gift_as_people_write_it():
     assert questions[8].stem == "转义测试：a=b、c~d、e#f、{g}、h:i、j\\k、第一行\n第二行"
     assert questions[8].answer == (("{答案}",),)
     assert len(questions) == 9
-    assert [w.message for w in result.warnings] == [
+    assert [w.message for w in result.skipped] == [
         "第 10 题（第 36 行）：数值题（{#…}）不受支持，已跳过",
         "第 11 题（第 38 行）：配对题（->）不受支持，已跳过",
     ]
@@ -106,3 +106,22 @@ def test_gift_export_leaves_out_what_gift_cannot_express_with_a_comment():
     result = parse(text.encode(), "导出.gift")
     assert [q.stem for q in result.questions] == [RICH[1].stem]
     assert result.questions[0].answer == "" and result.questions[0].points == 1
+
+
+def test_gift_format_tags_are_honoured_not_kept_as_text():
+    text = "\n".join(
+        [
+            "::q1:: [markdown]党的**根本**组织原则是{",
+            "  =[plain]民主集中制",
+            "  ~[html]<b>集体</b>领导",
+            "  ~[plain]blue",
+            "  ####[markdown]见*党章*总纲。",
+            "}",
+        ]
+    )
+    result = parse_gift(text)
+    assert result.ok, result.errors
+    question = result.questions[0]
+    assert question.stem == "党的根本组织原则是"
+    assert question.options == ("民主集中制", "集体领导", "blue")
+    assert question.explanation == "见党章总纲。"

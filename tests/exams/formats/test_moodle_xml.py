@@ -128,10 +128,12 @@ def test_moodle_xml_as_moodle_exports_it():
     assert essay.answer == "端正入党动机\n联系实际" and essay.points == 20
     assert cloze.stem == "党的全国代表大会每____年举行一次，由____召集。"
     assert cloze.answer == (("五", "5"), ("中央委员会",))
+    assert [w.message for w in result.skipped] == [
+        "第 5 题（第 65 行，说明）：说明文字不是题目，已跳过",
+        "第 7 题（第 80 行，连线）：不支持的题型“matching”，已跳过",
+    ]
     assert [w.message for w in result.warnings] == [
-        "第 5 题（说明）：说明文字不是题目，已跳过",
-        "第 6 题（入党动机）：文字中的图片或音视频未能导入，请检查题目",
-        "第 7 题（连线）：不支持的题型“matching”，已跳过",
+        "第 6 题（第 69 行，入党动机）：文字中的图片或音视频未能导入，请检查题目",
     ]
 
 
@@ -242,3 +244,45 @@ def test_moodle_export_marks_fractions_as_moodle_expects():
     data = export_moodle_xml([BANK[2]]).decode()
     assert data.count('fraction="33.33333"') == 3 and 'fraction="-100"' in data
     assert "<single>false</single>" in data and "$course$/top/党的组织生活" in data
+
+
+def test_a_cloze_question_as_moodle_calls_it_is_imported():
+    question = """
+<question type="multianswer">
+  <name><text>党代会</text></name>
+  <questiontext format="html">
+    <text>党的全国代表大会每{1:SHORTANSWER:=五~=5}年举行一次。</text>
+  </questiontext>
+</question>"""
+    result = parse(_moodle(question), "a.xml")
+    assert result.ok and result.questions[0].answer == (("五", "5"),)
+
+
+def test_a_cloze_question_that_cannot_be_imported_says_why():
+    question = """
+<question type="multianswer">
+  <name><text>选择空</text></name>
+  <questiontext format="html">
+    <text>党的根本组织原则是{1:MULTICHOICE:=民主集中制~集体领导}。</text>
+  </questiontext>
+</question>"""
+    result = parse(_moodle(question), "a.xml")
+    assert not result.ok
+    messages = [e.message for e in result.errors]
+    assert messages[0] == "文件中没有可导入的题目：1 题均被跳过"
+    assert "MULTICHOICE" in messages[1] and "第 1 题（第 2 行，选择空）" in messages[1]
+
+
+def test_problems_name_the_line_of_their_question():
+    lines = "\n".join(
+        [
+            '<?xml version="1.0"?>',
+            "<quiz>",
+            '<question type="truefalse"><name><text>甲</text></name>',
+            "<questiontext><text>预备期一年。</text></questiontext>",
+            '<answer fraction="100"><text>maybe</text></answer></question>',
+            "</quiz>",
+        ]
+    )
+    result = parse(lines.encode(), "a.xml")
+    assert result.errors[0].message.startswith("第 1 题（第 3 行，甲）：")

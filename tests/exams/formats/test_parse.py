@@ -60,7 +60,9 @@ def test_errors_beyond_the_first_hundred_are_counted_not_listed():
     assert result.errors[-1] == ImportProblem(0, "另有 2 处错误未列出，请先修改以上错误")
 
 
-def test_duplicates_in_one_file_are_a_warning():
+def test_duplicates_in_one_file_are_reported_and_imported_once():
     result = parse(export_gift([BANK[0], BANK[1], BANK[0]]).encode(), "a.gift")
-    assert result.ok and len(result.questions) == 3
-    assert [w.message for w in result.warnings] == ["第 3 题（第 24 行）：与第 1 题（第 5 行）重复"]
+    assert result.ok and [q.stem for q in result.questions] == [BANK[0].stem, BANK[1].stem]
+    assert [w.message for w in result.skipped] == [
+        "第 3 题（第 24 行）：与第 1 题（第 5 行）重复，未重复导入"
+    ]

@@ -66,14 +66,19 @@ def bank_questions(draw, *, gift: bool = False) -> QuestionData:
 SLOW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+# A file's repeat of a question is skipped on import: generated banks hold distinct questions.
+def SAME_QUESTION(q):  # noqa: N802
+    return (q.type, " ".join(q.stem.split()), q.options)
+
+
 @SLOW
-@given(st.lists(bank_questions(), min_size=1, max_size=4))
+@given(st.lists(bank_questions(), min_size=1, max_size=4, unique_by=SAME_QUESTION))
 def test_xlsx_round_trip_of_generated_questions(questions):
     assert parse(export_xlsx(questions), "a.xlsx").questions == questions
 
 
 @SLOW
-@given(st.lists(bank_questions(), min_size=1, max_size=4))
+@given(st.lists(bank_questions(), min_size=1, max_size=4, unique_by=SAME_QUESTION))
 def test_moodle_round_trip_of_generated_questions(questions):
     for question in questions:
         if question.type is QuestionType.FILL and len(question.answer) > 1:
@@ -85,7 +90,7 @@ def test_moodle_round_trip_of_generated_questions(questions):
 
 
 @SLOW
-@given(st.lists(bank_questions(gift=True), min_size=1, max_size=4))
+@given(st.lists(bank_questions(gift=True), min_size=1, max_size=4, unique_by=SAME_QUESTION))
 def test_gift_round_trip_of_generated_questions(questions):
     for question in questions:
         # GIFT reads "->" in an all-"=" answer block as a matching question, as Moodle does.
