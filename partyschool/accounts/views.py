@@ -6,10 +6,10 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from partyschool.access import allow, public, scope_to_user, signed_in
-from partyschool.accounts import services
+from partyschool.accounts import locks, services
 from partyschool.accounts.forms import LoginForm, PasswordForm, UserForm
 from partyschool.accounts.models import ADMINS, Role, User
-from partyschool.extensions import db, limiter
+from partyschool.extensions import db, limiter, utcnow
 from partyschool.organization.models import PartySchool
 from partyschool.web.navigation import safe_next
 
@@ -26,11 +26,11 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(db.session, form.username.data, form.password.data)
+        db.session.commit()  # a failure counts against the account too
         if user is not None:
-            db.session.commit()
             login_user(user)
             return redirect(safe_next(request.args.get("next")))
-        flash("用户名或密码错误", "error")
+        flash(services.SIGN_IN_REFUSED, "error")
     return render_template("accounts/login.html", form=form)
 
 
@@ -146,4 +146,24 @@ def edit_user(user_id: int):
             db.session.commit()
             flash(f"已保存账号 {user.username}", "info")
             return redirect(url_for("accounts.users"))
-    return render_template("accounts/user_form.html", form=form, user=user)
+    lock = locks.lock_of(db.session, user)
+    return render_template(
+        "accounts/user_form.html",
+        form=form,
+        user=user,
+        locked_until=locks.locked_until(db.session, user, utcnow()),
+        recent_failures=lock.failures if lock else 0,
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/unlock")
+@allow(*ADMINS)
+def unlock_user(user_id: int):
+    """Lift an account's sign-in lock; the audit trail keeps who did it."""
+    user = _managed_user(user_id)
+    if locks.clear(db.session, user):
+        db.session.commit()
+        flash(f"已解除账号 {user.username} 的登录锁定", "info")
+    else:
+        flash(f"账号 {user.username} 未被锁定", "info")
+    return redirect(url_for("accounts.edit_user", user_id=user.id))

@@ -16,8 +16,8 @@ from partyschool.accounts import cli as accounts_cli
 from partyschool.accounts import views as accounts_views
 from partyschool.accounts.login import init_login
 from partyschool.api import views as api_views
+from partyschool.app import backup, errors, hardening, jobs
 from partyschool.app import cli as top_cli
-from partyschool.app import errors
 from partyschool.app import views as web_views
 from partyschool.candidates import api as candidates_api
 from partyschool.candidates import cli as candidates_cli
@@ -82,8 +82,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         *certificates_cli.commands,
         *exams_cli.commands,
         *top_cli.commands,
+        *jobs.commands,
+        *backup.commands,
     ):
         app.cli.add_command(command)
     errors.init_app(app)
     navigation.init_app(app)
+    hardening.init_app(app)
     return app

@@ -1,0 +1,23 @@
+"""Small HTTP manners: 405 says what is allowed; an anonymous API write is told to sign in."""
+
+
+def test_trace_is_refused_with_an_allow_header(client):
+    for path in ("/login", "/api/v1/me", "/healthz"):
+        response = client.open(path, method="TRACE")
+        assert response.status_code == 405
+        assert "GET" in response.headers["Allow"] and "TRACE" not in response.headers["Allow"]
+
+
+def test_an_anonymous_api_post_answers_401_not_a_csrf_400(client):
+    response = client.raw.post("/api/v1/classes/1/enrolments", json={})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "unauthorized"
+
+
+def test_a_signed_in_page_post_without_csrf_token_is_still_refused(client, session):
+    from tests.factories import make_user
+
+    make_user(session, username="someone")
+    session.commit()
+    client.login("someone")
+    assert client.raw.post("/logout").status_code == 400
