@@ -143,8 +143,11 @@ def _restore_secret(name: str, data: bytes, configured: bytes | None, path: Path
     return f"{name}: restored into {path}"
 
 
-def restore(path: Path) -> list[str]:
-    """Replace the database and the instance secrets with the archive's; returns notes."""
+def restore(path: Path, secrets_dir: Path | None = None) -> list[str]:
+    """Replace the database and the secrets with the archive's; returns notes.
+
+    The secrets go into `secrets_dir` when given (where production keeps its key files), else
+    into instance/ unless the environment configures them."""
     url = db.engine.url
     dialect = url.get_backend_name()
     with tarfile.open(path, "r:gz") as archive, tempfile.TemporaryDirectory() as work:
@@ -165,18 +168,21 @@ def restore(path: Path) -> list[str]:
     configured_key = config.get("CERT_SIGNING_KEY") or (
         Path(key_file).read_text() if key_file and Path(key_file).exists() else None
     )
+    if secrets_dir is not None:
+        secrets_dir.mkdir(parents=True, exist_ok=True)
+        env_secret = configured_key = None  # written where asked, whatever is configured
     notes = [
         _restore_secret(
             "secret key",
             secret,
             env_secret.encode() if env_secret else None,
-            instance / "secret_key",
+            (secrets_dir or instance) / "secret_key",
         ),
         _restore_secret(
             "signing key",
             key,
             configured_key.encode() if configured_key else None,
-            signing.instance_key_path(),
+            secrets_dir / signing.KEY_FILE_NAME if secrets_dir else signing.instance_key_path(),
         ),
     ]
     signing.forget_loaded_keys()
@@ -195,12 +201,18 @@ def backup_command(file: Path):
 @click.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask before replacing the database.")
+@click.option(
+    "--secrets-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the secret key and signing key files here (default: instance/, unless the"
+    " environment configures them).",
+)
 @with_appcontext
-def restore_command(file: Path, yes: bool):
-    """Replace this site's database and instance secrets with those of a backup FILE."""
+def restore_command(file: Path, yes: bool, secrets_dir: Path | None):
+    """Replace this site's database and secrets with those of a backup FILE."""
     if not yes:
         click.confirm("This replaces the whole database. Continue?", abort=True)
-    for note in restore(file):
+    for note in restore(file, secrets_dir):
         click.echo(note)
 
 

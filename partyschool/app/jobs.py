@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from exams.attempts import services as attempts
 from partyschool.candidates import services as candidates
 from partyschool.candidates.models import Candidate
-from partyschool.extensions import db, today, utcnow
+from partyschool.extensions import db, today, utcnow, writing
 
 
 class JobLease(db.Model):
@@ -102,18 +102,19 @@ def _release(session: Session, job: Job, holder: str, result: str) -> None:
 def run_due(session: Session, holder: str, jobs=JOBS) -> list[str]:
     """Run every job that is due and free; returns the names of those this process ran."""
     ran = []
-    for job in jobs:
-        if not claim(session, job, holder, utcnow()):
-            continue
-        try:
-            result = job.run(session, utcnow())
-            session.commit()
-        except Exception as error:  # noqa: BLE001 - one failed job must not stop the loop
-            session.rollback()
-            current_app.logger.exception("job %s failed", job.name)
-            result = f"failed: {error!r}"
-        _release(session, job, holder, result)
-        ran.append(job.name)
+    with writing():  # on SQLite, each transaction waits for the write lock up front
+        for job in jobs:
+            if not claim(session, job, holder, utcnow()):
+                continue
+            try:
+                result = job.run(session, utcnow())
+                session.commit()
+            except Exception as error:  # noqa: BLE001 - one failed job must not stop the loop
+                session.rollback()
+                current_app.logger.exception("job %s failed", job.name)
+                result = f"failed: {error!r}"
+            _release(session, job, holder, result)
+            ran.append(job.name)
     return ran
 
 
