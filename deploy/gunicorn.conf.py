@@ -18,8 +18,8 @@ graceful_timeout = 30
 keepalive = 5
 # Not the shared $HOME/.gunicorn control socket of every gunicorn on the machine.
 control_socket_disable = True
-# One line per request to stdout (journald), starting with the X-Forwarded-For nginx sent:
-# the client's address, not nginx's.
+# One line per request to stdout (journald). The address is the client's, not nginx's: the
+# app trusts PROXY_COUNT proxies (ProxyFix), which sets it before gunicorn logs the request.
 accesslog = "-"
-access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(D)sus "%(f)s" "%(a)s"'
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(f)s" "%(a)s"'
 errorlog = "-"

@@ -54,7 +54,8 @@ def unit_command(unit: str) -> list[str]:
 def environment_example() -> dict[str, str]:
     """The kit's environment file, as systemd reads it."""
     lines = (DEPLOY / "partyschool.env.example").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
+    pairs = (line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
+    return {name: value.strip('"') for name, value in pairs}
 
 
 def nginx_site(ports: list[int], http_port: int, https_port: int, work: Path) -> str:
