@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from courses import api as courses_api
 from courses import views as courses_views
@@ -55,6 +56,14 @@ BLUEPRINTS = (
 )
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in every route: an integer a 64-bit database key can hold. A larger one
+    names no row, so it matches no route (404) instead of overflowing the driver (500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the Flask application; `test_config` overrides the environment."""
     app = Flask(
@@ -67,6 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
 
+    app.url_map.converters["int"] = DatabaseIdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)

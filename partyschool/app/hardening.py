@@ -60,7 +60,6 @@ def secure_headers(response: Response) -> Response:
     if _is_private(response):
         headers["Cache-Control"] = "no-store"
         headers.pop("Expires", None)
-        headers.pop("ETag", None)
     return response
 
 

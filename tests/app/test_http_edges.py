@@ -21,3 +21,14 @@ def test_a_signed_in_page_post_without_csrf_token_is_still_refused(client, sessi
     session.commit()
     client.login("someone")
     assert client.raw.post("/logout").status_code == 400
+
+
+def test_an_id_too_large_for_the_database_is_not_found_not_a_crash(client, token, session):
+    from tests.factories import make_user
+
+    make_user(session, username="bigid")
+    session.commit()
+    response = client.raw.post(
+        f"/api/v1/classes/{2**64}/enrolments", headers={"Authorization": f"Bearer {token('bigid')}"}
+    )
+    assert response.status_code == 404
