@@ -56,6 +56,7 @@ def from_environment(instance_path: Path) -> dict:
     if is_production:
         _require_production_settings()
     is_https = os.environ.get("PARTYSCHOOL_HTTPS", "1" if is_production else "0") == "1"
+    limit_storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     return {
         "SECRET_KEY": _secret_key(instance_path, is_production),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
@@ -74,7 +75,13 @@ def from_environment(instance_path: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         # Built-in WTForms translations (zh) instead of Flask-Babel, which we do not use.
         "WTF_I18N_ENABLED": False,
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": limit_storage,
+        # A Redis that stops answering must not hold requests: give up within a second.
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_connect_timeout": 1, "socket_timeout": 1}
+            if limit_storage.startswith(("redis://", "rediss://"))
+            else {}
+        ),
         "RATELIMIT_HEADERS_ENABLED": True,
         # When Redis is down, count in each process's memory rather than answer 500.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

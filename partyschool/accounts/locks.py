@@ -53,6 +53,12 @@ def locked_until(session: Session, user: User, now: datetime) -> datetime | None
     return lock.locked_until if lock and lock.locked_until and lock.locked_until > now else None
 
 
+def locked_user_ids(session: Session, now: datetime) -> set[int]:
+    """The accounts locked right now, for the administrators' list."""
+    stmt = select(SignInLock.user_id).where(SignInLock.locked_until > now)
+    return set(session.scalars(stmt))
+
+
 def record_failure(session: Session, user: User, now: datetime) -> None:
     """Count a wrong password; the failure that reaches the limit locks the account."""
     threshold, period = _policy()

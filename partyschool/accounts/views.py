@@ -92,7 +92,12 @@ def users():
     role = request.args.get("role")
     if role in set(Role):
         stmt = stmt.where(User.role == role)
-    return render_template("accounts/users.html", users=db.session.scalars(stmt), roles=list(Role))
+    return render_template(
+        "accounts/users.html",
+        users=db.session.scalars(stmt),
+        roles=list(Role),
+        locked=locks.locked_user_ids(db.session, utcnow()),
+    )
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])

@@ -65,6 +65,7 @@ def test_an_admin_sees_and_clears_the_lock_and_the_trail_keeps_it(client, sessio
     for _ in range(FAILURES):
         token_call(client, "lockedout", "nope", "10.0.0.1")
     client.login("badmin")
+    assert "登录锁定" in client.get("/admin/users").get_data(as_text=True)
     page = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
     assert "已锁定" in page and "解除锁定" in page
     reply = client.post(f"/admin/users/{user.id}/unlock", follow_redirects=True)
