@@ -57,10 +57,11 @@ BLUEPRINTS = (
 
 
 class DatabaseIdConverter(IntegerConverter):
-    """`<int:...>` in every route: an integer a 64-bit database key can hold. A larger one
-    names no row, so it matches no route (404) instead of overflowing the driver (500)."""
+    """`<int:...>` in every route: an integer a key column can hold (PostgreSQL's `integer`,
+    32 bits). A larger one names no row, so it matches no route (404) instead of overflowing
+    the database driver (500)."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
