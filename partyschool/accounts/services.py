@@ -48,7 +48,12 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     locked account refuses every password until the lock ends or an administrator clears it.
     The caller answers every refusal with the same message.
     """
-    user = session.scalar(select(User).where(User.username == username))
+    # No username holds a NUL, and PostgreSQL refuses to compare one: an unknown user.
+    user = (
+        None
+        if "\x00" in username
+        else session.scalar(select(User).where(User.username == username))
+    )
     now = utcnow()
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)

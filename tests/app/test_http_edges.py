@@ -23,6 +23,13 @@ def test_a_signed_in_page_post_without_csrf_token_is_still_refused(client, sessi
     assert client.raw.post("/logout").status_code == 400
 
 
+def test_a_nul_in_a_username_is_a_failed_sign_in_not_a_crash(client):
+    response = client.raw.post("/api/v1/auth/token", json={"username": "a\x00b", "password": "x"})
+    assert response.status_code == 401
+    page = client.post("/login", {"username": "a\x00b", "password": "x"})
+    assert page.status_code == 200
+
+
 def test_an_id_too_large_for_the_database_is_not_found_not_a_crash(client, token, session):
     from tests.factories import make_user
 
