@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tarfile
 import tempfile
 from pathlib import Path
@@ -200,7 +201,7 @@ def backup_command(file: Path):
 
 @click.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--yes", is_flag=True, help="Do not ask before replacing the database.")
+@click.option("--yes", is_flag=True, help="Do not ask (a terminal is asked before replacing).")
 @click.option(
     "--secrets-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -210,7 +211,8 @@ def backup_command(file: Path):
 @with_appcontext
 def restore_command(file: Path, yes: bool, secrets_dir: Path | None):
     """Replace this site's database and secrets with those of a backup FILE."""
-    if not yes:
+    # Scripts (no terminal) restore as told; a person at a terminal confirms first.
+    if not yes and sys.stdin.isatty():
         click.confirm("This replaces the whole database. Continue?", abort=True)
     for note in restore(file, secrets_dir):
         click.echo(note)
