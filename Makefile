@@ -8,7 +8,7 @@ PORT ?= 5000
 # only wait longer (bench/exam_day.py); with PostgreSQL, raise WORKERS.
 WORKERS ?= 2
 
-.PHONY: run test test-sqlite test-postgres lint bench system venv db
+.PHONY: run test test-sqlite test-postgres test-cluster lint bench system venv db
 
 system:
 	@scripts/system-deps.sh
@@ -25,8 +25,11 @@ db: system venv
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 
+# The periodic jobs (finalize overdue exams, refresh standings) run beside the web server and
+# stop with it; `flask jobs run` is safe on several servers at once.
 run: db
 	@echo "网上党校: http://127.0.0.1:$(PORT)  (demo password: partyschool-demo)"
+	@$(FLASK) jobs run & jobs=$$!; trap 'kill $$jobs 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn --workers $(WORKERS) --no-control-socket --bind 127.0.0.1:$(PORT) app:app
 
 lint: venv
@@ -40,7 +43,11 @@ test-sqlite: system venv
 test-postgres: system venv
 	scripts/with-postgres $(PY) -m pytest
 
-test: lint test-sqlite test-postgres
+# The deploy kit on loopback: PostgreSQL, Redis, two gunicorn servers and nginx (about a minute).
+test-cluster: system venv
+	PARTYSCHOOL_CLUSTER_TEST=1 scripts/with-postgres $(PY) -m pytest -q tests/cluster
+
+test: lint test-sqlite test-postgres test-cluster
 
 bench: db
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

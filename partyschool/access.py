@@ -88,6 +88,14 @@ def enforce() -> None:
     if rule is None:
         current_app.logger.error("route %s declares no access rule", request.endpoint)
         abort(403)
+    # Who may call comes first: an anonymous API call is told to authenticate (401), not
+    # that its CSRF token is missing.
+    if not rule.admits(current_user):
+        if current_user.is_authenticated:
+            abort(403)
+        if is_api_request():
+            abort(401)
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
     # Cross-site pages cannot send an Authorization header, so token calls need no CSRF token.
     if (
         request.method not in SAFE_METHODS
@@ -96,13 +104,6 @@ def enforce() -> None:
         and current_app.config["WTF_CSRF_ENABLED"]
     ):
         csrf.protect()
-    if rule.admits(current_user):
-        return
-    if current_user.is_authenticated:
-        abort(403)
-    if is_api_request():
-        abort(401)
-    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
 def init_app(app: Flask) -> None:

@@ -47,11 +47,31 @@ def _database_url(instance_path: Path) -> str:
     return url
 
 
+def _require_production_settings() -> None:
+    """Refuse to start a production site that lacks what a cluster needs, naming every gap."""
+    missing = [name for name in PRODUCTION_REQUIRED if not os.environ.get(name)]
+    if not (os.environ.get("CERT_SIGNING_KEY_FILE") or os.environ.get("CERT_SIGNING_KEY")):
+        missing.append("CERT_SIGNING_KEY_FILE (or CERT_SIGNING_KEY)")
+    if missing:
+        raise ConfigError(
+            "PARTYSCHOOL_ENV=production needs these environment variables: "
+            + ", ".join(missing)
+            + " (see README, Configuration)"
+        )
+
+
+# Each server of a cluster must agree on these; a default made up per server would split it.
+PRODUCTION_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL")
+
+
 def from_environment(instance_path: Path) -> dict:
     """Build the Flask config mapping from environment variables."""
     instance_path.mkdir(parents=True, exist_ok=True)
     is_production = os.environ.get("PARTYSCHOOL_ENV", "development") == "production"
+    if is_production:
+        _require_production_settings()
     is_https = os.environ.get("PARTYSCHOOL_HTTPS", "1" if is_production else "0") == "1"
+    limit_storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     return {
         "SECRET_KEY": _secret_key(instance_path, is_production),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
@@ -71,9 +91,26 @@ def from_environment(instance_path: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         # Built-in WTForms translations (zh) instead of Flask-Babel, which we do not use.
         "WTF_I18N_ENABLED": False,
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": limit_storage,
+        # A Redis that stops answering must not hold requests: give up within a second.
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_connect_timeout": 1, "socket_timeout": 1}
+            if limit_storage.startswith(("redis://", "rediss://"))
+            else {}
+        ),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # When Redis is down, count in each process's memory rather than answer 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "VERIFY_RATE_LIMIT": os.environ.get("VERIFY_RATE_LIMIT", "60 per minute"),
+        # Failed sign-ins on one account, from any address, before it is locked for a while.
+        "ACCOUNT_LOCK_FAILURES": int(os.environ.get("ACCOUNT_LOCK_FAILURES", "10")),
+        "ACCOUNT_LOCK_MINUTES": int(os.environ.get("ACCOUNT_LOCK_MINUTES", "15")),
+        # Reverse proxies in front of the site (nginx: 1) whose X-Forwarded-* headers to trust.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
+        # The Ed25519 key signing certificates: a PEM file, or the PEM itself in the environment.
+        "CERT_SIGNING_KEY_FILE": os.environ.get("CERT_SIGNING_KEY_FILE"),
+        "CERT_SIGNING_KEY": os.environ.get("CERT_SIGNING_KEY"),
         "API_TOKEN_LIFETIME": timedelta(hours=int(os.environ.get("API_TOKEN_HOURS", "24"))),
         "SQLITE_BUSY_TIMEOUT_MS": 30_000,
         # A built-in rule set id ("wzu", "swjtu-2004") or the path of a JSON rule set file.

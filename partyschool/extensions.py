@@ -1,6 +1,9 @@
 """Flask extensions shared by every package, and the SQLite connection policy."""
 
+import contextvars
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -108,6 +111,20 @@ def _configure_sqlite(dbapi_connection, connection_record):
     cursor.close()
 
 
+_writes_outside_requests = contextvars.ContextVar("sqlite_writes", default=False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Work outside a request that writes (a job): SQLite transactions take the write lock
+    when they begin, as a writing request's do, so they wait for it instead of failing."""
+    token = _writes_outside_requests.set(True)
+    try:
+        yield
+    finally:
+        _writes_outside_requests.reset(token)
+
+
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(conn):
     """Take SQLite's write lock up front in requests that write.
@@ -119,5 +136,7 @@ def _begin_sqlite(conn):
     """
     if conn.dialect.name != "sqlite":
         return
-    is_write = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    is_write = _writes_outside_requests.get() or (
+        has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    )
     conn.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")

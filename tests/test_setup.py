@@ -53,7 +53,9 @@ def test_production_requires_a_secret_key_and_secure_cookies(tmp_path, monkeypat
     with pytest.raises(config.ConfigError):
         config.from_environment(tmp_path)
     monkeypatch.setenv("SECRET_KEY", "x" * 50)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db/partyschool")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://dangxiao.example.edu.cn")
+    monkeypatch.setenv("CERT_SIGNING_KEY_FILE", str(tmp_path / "key.pem"))
     settings = config.from_environment(tmp_path)
     assert settings["SESSION_COOKIE_SECURE"] and settings["REMEMBER_COOKIE_SECURE"]
 

@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from partyschool.accounts import locks
 from partyschool.accounts.models import ADMINS, ApiToken, Role, User
 from partyschool.extensions import utcnow
 from partyschool.organization.models import PartySchool
@@ -27,6 +28,10 @@ USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 MIN_PASSWORD_LENGTH = 8
 
 
+# The one answer to every refused sign-in: it tells an attacker nothing about the account.
+SIGN_IN_REFUSED = "用户名或密码错误；多次失败后账号会暂时锁定，请稍后再试或联系管理员"
+
+
 class AccountError(ValueError):
     """An account operation was refused; the message is shown to the user."""
 
@@ -37,14 +42,28 @@ def hash_password(password: str) -> str:
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """Return the active user with these credentials, rehashing an outdated hash."""
-    user = session.scalar(select(User).where(User.username == username))
+    """Return the active user with these credentials, rehashing an outdated hash.
+
+    A wrong password counts against the account (the caller commits, even on failure); a
+    locked account refuses every password until the lock ends or an administrator clears it.
+    The caller answers every refusal with the same message.
+    """
+    # No username holds a NUL, and PostgreSQL refuses to compare one: an unknown user.
+    user = (
+        None
+        if "\x00" in username
+        else session.scalar(select(User).where(User.username == username))
+    )
+    now = utcnow()
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
+        if user is not None:
+            locks.record_failure(session, user, now)
         return None
-    if user is None or user.is_disabled:
+    if user is None or user.is_disabled or locks.locked_until(session, user, now):
         return None
+    locks.record_success(session, user)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()

@@ -6,11 +6,11 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from partyschool.access import allow, public, scope_to_user, signed_in
-from partyschool.accounts import services
+from partyschool.accounts import locks, services
 from partyschool.accounts.forms import LoginForm, PasswordForm, UserForm
 from partyschool.accounts.models import ADMINS, Role, User
 from partyschool.audit import AuditEvent, describe
-from partyschool.extensions import db, limiter
+from partyschool.extensions import db, limiter, utcnow
 from partyschool.organization.models import PartySchool
 from partyschool.web.navigation import safe_next
 
@@ -27,11 +27,11 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(db.session, form.username.data, form.password.data)
+        db.session.commit()  # a failure counts against the account too
         if user is not None:
-            db.session.commit()
             login_user(user)
             return redirect(safe_next(request.args.get("next")))
-        flash("用户名或密码错误", "error")
+        flash(services.SIGN_IN_REFUSED, "error")
     return render_template("accounts/login.html", form=form)
 
 
@@ -93,7 +93,12 @@ def users():
     role = request.args.get("role")
     if role in set(Role):
         stmt = stmt.where(User.role == role)
-    return render_template("accounts/users.html", users=db.session.scalars(stmt), roles=list(Role))
+    return render_template(
+        "accounts/users.html",
+        users=db.session.scalars(stmt),
+        roles=list(Role),
+        locked=locks.locked_user_ids(db.session, utcnow()),
+    )
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
@@ -152,6 +157,25 @@ def edit_user(user_id: int):
         .where(AuditEvent.table_name == User.__tablename__, AuditEvent.row_id == user.id)
         .order_by(AuditEvent.id.desc())
     )
+    lock = locks.lock_of(db.session, user)
     return render_template(
-        "accounts/user_form.html", form=form, user=user, events=[describe(e) for e in events]
+        "accounts/user_form.html",
+        form=form,
+        user=user,
+        events=[describe(e) for e in events],
+        locked_until=locks.locked_until(db.session, user, utcnow()),
+        recent_failures=lock.failures if lock else 0,
     )
+
+
+@bp.post("/admin/users/<int:user_id>/unlock")
+@allow(*ADMINS)
+def unlock_user(user_id: int):
+    """Lift an account's sign-in lock; the audit trail keeps who did it."""
+    user = _managed_user(user_id)
+    if locks.clear(db.session, user):
+        db.session.commit()
+        flash(f"已解除账号 {user.username} 的登录锁定", "info")
+    else:
+        flash(f"账号 {user.username} 未被锁定", "info")
+    return redirect(url_for("accounts.edit_user", user_id=user.id))

@@ -61,6 +61,7 @@ def openapi():
 def create_token(data: TokenRequest):
     """Exchange a username and password for a bearer token."""
     user = accounts.authenticate(db.session, data.username, data.password)
+    db.session.commit()  # a failure counts against the account too
     if user is None:
         raise ApiError(401, "invalid_credentials", "用户名或密码错误")
     token, expires_at = accounts.issue_token(

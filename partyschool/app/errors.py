@@ -1,6 +1,6 @@
 """Error pages: Chinese pages for people, JSON errors for the API."""
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from partyschool import access
@@ -31,8 +31,15 @@ def init_app(app: Flask) -> None:
         message = ERROR_MESSAGES.get(error.code, error.name)
         if access.is_api_request():
             code = error.name.lower().replace(" ", "_")
-            return ApiError(error.code, code, message).to_response()
-        return render_template("errors/error.html", error=error, message=message), error.code
+            response = ApiError(error.code, code, message).to_response()
+        else:
+            page = render_template("errors/error.html", error=error, message=message)
+            response = make_response(page, error.code)
+        # Keep what the error says beyond its page: Allow on 405, WWW-Authenticate on 401.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):

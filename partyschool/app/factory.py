@@ -17,8 +17,8 @@ from partyschool.accounts import cli as accounts_cli
 from partyschool.accounts import views as accounts_views
 from partyschool.accounts.login import init_login
 from partyschool.api import views as api_views
+from partyschool.app import backup, errors, hardening, jobs
 from partyschool.app import cli as top_cli
-from partyschool.app import errors
 from partyschool.app import views as web_views
 from partyschool.candidates import api as candidates_api
 from partyschool.candidates import cli as candidates_cli
@@ -56,13 +56,13 @@ BLUEPRINTS = (
 )
 
 
-class IdConverter(IntegerConverter):
-    """`<int:...>` within the database's integer range: a larger number is no record (404),
-    not an overflow in the driver."""
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in every route: an integer a key column can hold (PostgreSQL's `integer`,
+    32 bits). A larger one names no row, so it matches no route (404) instead of overflowing
+    the database driver (500)."""
 
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
-        super().__init__(url_map, *args, **kwargs)
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -77,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
 
+    app.url_map.converters["int"] = DatabaseIdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
@@ -85,7 +86,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     access.init_app(app)
     pdf.install_compact_cid_fonts()  # certificates embed compact CJK fonts
     rules_in_force.init_app(app)
-    app.url_map.converters["int"] = IdConverter
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for command in (
@@ -94,8 +94,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         *certificates_cli.commands,
         *exams_cli.commands,
         *top_cli.commands,
+        *jobs.commands,
+        *backup.commands,
     ):
         app.cli.add_command(command)
     errors.init_app(app)
     navigation.init_app(app)
+    hardening.init_app(app)
     return app

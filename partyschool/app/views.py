@@ -1,6 +1,7 @@
 """Home pages per role and the health check."""
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+import redis
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
@@ -40,12 +41,35 @@ def home():
     return render_template(f"web/home_{current_user.role.value}.html", roles=list(Role), **context)
 
 
+def _redis_answers(url: str) -> bool:
+    """True when the Redis server of the rate limits answers a PING within a second."""
+    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
 @bp.get("/healthz")
 @public
 def healthz():
-    """Liveness and database check for load balancers and monitors."""
+    """Each dependency's state for load balancers and monitors.
+
+    `ok` when all answer; `degraded` (still 200: the site serves, with per-process rate
+    limits) when Redis is down; `error` (503) when the database is.
+    """
+    checks = {}
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
-        return jsonify(status="error", database="unreachable"), 503
-    return jsonify(status="ok", database=db.engine.dialect.name)
+        db.session.rollback()
+        checks["database"] = "unreachable"
+        return jsonify(status="error", database="unreachable", checks=checks), 503
+    checks["database"] = "ok"
+    storage = current_app.config.get("RATELIMIT_STORAGE_URI", "")
+    if storage.startswith(("redis://", "rediss://")):
+        checks["redis"] = "ok" if _redis_answers(storage) else "unreachable"
+    status = "ok" if all(state == "ok" for state in checks.values()) else "degraded"
+    return jsonify(status=status, database=db.engine.dialect.name, checks=checks)

@@ -2,7 +2,9 @@
 
 The signed bytes are the document's canonical form: JSON with sorted keys, no whitespace,
 UTF-8 (not ASCII escapes), without the "signature" field. The key comes from the file named
-by CERT_SIGNING_KEY_FILE (config or environment), else one generated once into instance/.
+by CERT_SIGNING_KEY_FILE or the PEM in CERT_SIGNING_KEY (config or environment) — every server
+of a cluster the same key; production refuses to start without one — else, in development, one
+generated once into instance/.
 """
 
 import base64
@@ -74,25 +76,48 @@ def load_public_key(pem: str | bytes) -> Ed25519PublicKey:
 
 def signing_key() -> Ed25519PrivateKey:
     """The application's private key (read once per process)."""
-    configured = current_app.config.get("CERT_SIGNING_KEY_FILE") or os.environ.get(
-        "CERT_SIGNING_KEY_FILE"
-    )
+    config = current_app.config
+    if pem := config.get("CERT_SIGNING_KEY") or os.environ.get("CERT_SIGNING_KEY"):
+        return _parse_private_key(pem.encode(), "CERT_SIGNING_KEY")
+    configured = config.get("CERT_SIGNING_KEY_FILE") or os.environ.get("CERT_SIGNING_KEY_FILE")
     if configured:
         return _load_private_key(Path(configured))
-    path = Path(current_app.instance_path) / KEY_FILE_NAME
+    if config.get("IS_PRODUCTION"):
+        raise SigningKeyError("production needs CERT_SIGNING_KEY_FILE or CERT_SIGNING_KEY")
+    path = instance_key_path()
     if not path.exists():
         _generate_key_file(path)
     return _load_private_key(path)
 
 
+def instance_key_path() -> Path:
+    """Where development keeps the key it generated for itself."""
+    return Path(current_app.instance_path) / KEY_FILE_NAME
+
+
+def forget_loaded_keys() -> None:
+    """Read key files afresh on next use (after a restore replaced one)."""
+    _load_private_key.cache_clear()
+
+
 @lru_cache(maxsize=4)
 def _load_private_key(path: Path) -> Ed25519PrivateKey:
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as error:
+        data = path.read_bytes()
+    except OSError as error:
         raise SigningKeyError(f"cannot read the certificate signing key {path}: {error}") from None
+    return _parse_private_key(data, str(path))
+
+
+@lru_cache(maxsize=4)
+def _parse_private_key(pem: bytes, source: str) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as error:
+        message = f"cannot read the certificate signing key {source}: {error}"
+        raise SigningKeyError(message) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise SigningKeyError(f"{path} is not an Ed25519 private key")
+        raise SigningKeyError(f"{source} is not an Ed25519 private key")
     return key
 
 

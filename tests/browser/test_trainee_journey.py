@@ -4,6 +4,7 @@ a lesson and watch the hours grow."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from courses.models import Enrolment, EnrolmentStatus
 from partyschool.accounts.models import Role
@@ -57,9 +58,9 @@ def test_apply_be_approved_study(app, browser, live_server, session, monkeypatch
     assert "已录取" in trainee.get_by_test_id("enrolment-status").inner_text()
     trainee.goto(f"{live_server}/lessons/{course.lessons[0].id}")
     hours = trainee.get_by_test_id("lesson-time")
-    trainee.wait_for_function(
-        "document.querySelector('[data-lesson-seconds]').dataset.lessonSeconds >= 3",
-        timeout=15_000,
+    # No wait_for_function: it evaluates a string, which the Content-Security-Policy forbids.
+    expect(hours).to_have_attribute(
+        "data-lesson-seconds", re.compile(r"^([3-9]|\d{2,})$"), timeout=15_000
     )
     assert int(hours.get_attribute("data-lesson-seconds")) >= 3
     trainee.context.close()
