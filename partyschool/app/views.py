@@ -1,6 +1,6 @@
 """Home pages per role (each role's workbench) and the health check."""
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select, text
 
@@ -8,12 +8,14 @@ from courses import services as enrolments
 from courses import workbench as classes
 from courses.models import Enrolment, TrainingClass
 from exams import workbench as exams
-from partyschool.access import allow, public, scope_to_user
+from partyschool.access import allow, public, scope_to_user, signed_in
+from partyschool.accounts import notifications
 from partyschool.accounts.models import ADMINS, Role
 from partyschool.candidates import workbench as records
 from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS, Stage
 from partyschool.certificates import workbench as certificates
 from partyschool.extensions import db, today, utcnow
+from partyschool.web.navigation import safe_next
 
 bp = Blueprint("web", __name__)
 
@@ -183,6 +185,43 @@ def decide_enrolments():
     if not chosen:
         flash("请先勾选报名", "error")
     return redirect(url_for("web.home"))
+
+
+@bp.app_context_processor
+def unread_notifications() -> dict:
+    """The bell's count of unread notifications, on every page of a signed-in user."""
+    if not current_user.is_authenticated:
+        return {"unread_notifications": 0}
+    return {"unread_notifications": notifications.unread_count(db.session, current_user)}
+
+
+@bp.get("/notifications")
+@signed_in
+def notification_list():
+    """The user's notifications, unread first."""
+    return render_template(
+        "web/notifications.html", items=notifications.latest(db.session, current_user)
+    )
+
+
+@bp.get("/notifications/<int:notification_id>")
+@signed_in
+def open_notification(notification_id: int):
+    """Open a notification: it is read now, and leads where it points."""
+    found = notifications.open_notification(db.session, current_user, notification_id)
+    if found is None:
+        abort(404)
+    db.session.commit()
+    return redirect(safe_next(found.url or url_for("web.notification_list")))
+
+
+@bp.post("/notifications/read")
+@signed_in
+def read_all_notifications():
+    """Mark every notification of the user read."""
+    notifications.mark_all_read(db.session, current_user)
+    db.session.commit()
+    return redirect(url_for("web.notification_list"))
 
 
 @bp.get("/healthz")
