@@ -1,4 +1,5 @@
-"""The lists of people search by name or student number; the school level filters by branch."""
+"""The lists of people search by name or student number; the school level filters by branch;
+the record page offers only the actions that can succeed."""
 
 from partyschool.accounts.models import Role
 from tests.factories import make_branch_school, make_candidate, make_user, school_level
@@ -41,3 +42,12 @@ def test_accounts_search_by_name(client, session, school):
     client.login("badmin")
     page = client.get("/admin/users?q=周").get_data(as_text=True)
     assert "周老师" in page and "吴老师" not in page and "共 1 个账号" in page
+
+
+def test_promote_button_is_not_red_and_active_when_blocked(client, session, school):
+    blocked = make_candidate(session, school, name="受阻者", days_in_stage=10)
+    session.commit()
+    client.login("org")
+    page = client.get(f"/candidates/{blocked.id}").get_data(as_text=True)
+    button = page[page.index('data-testid="promote"') - 80 : page.index('data-testid="promote"')]
+    assert "disabled" in button and "primary" not in button
