@@ -21,12 +21,19 @@ ROLES = {
             ("/my/reports", "tbody tr td:last-child a"),
             ("/certificates/mine", "tbody tr td:last-child a"),
             ("/study", "a.button, tbody tr td:last-child a"),
+            ("link:学习进度", "tbody tr td:first-child a"),
         ],
     ),
-    "teacher": (["today-lectures", "to-review", "live-exams", "taught-classes"], []),
+    "teacher": (
+        ["today-lectures", "to-review", "live-exams", "taught-classes"],
+        [("/reports", "tbody tr td:last-child a"), ("link:学习进度", "tbody tr td:first-child")],
+    ),
     "branch_admin": (
         ["enrolment-queue", "running-classes", "ending-classes"],
-        [("/classes/", "tbody tr td:first-child a")],
+        [
+            ("/classes/", "tbody tr td:first-child a"),
+            ("link:录取", "#queue tbody tr td:first-child"),
+        ],
     ),
     "organizer": (
         ["soon-eligible", "blocked-reasons", "volunteer-queue", "publicity-ending", "pipeline"],
@@ -70,7 +77,11 @@ def test_workbench_and_lists_fit_the_screen(browser, live_server, demo_data, use
             assert box and box["x"] + box["width"] <= width + 1, (username, width, box)
         assert_fits(page, width, "home")
         page.screenshot(path=str(ARTIFACTS / f"workbench-{username}-{width}.png"), full_page=True)
+        home = page.url
         for path, selector in lists:
+            if path.startswith("link:"):  # a page reached from the workbench
+                page.goto(home)
+                path = page.locator(f"main a:has-text('{path[5:]}')").first.get_attribute("href")
             page.goto(f"{live_server}{path}")
             name = path.strip("/").replace("/", "-") or "home"
             page.screenshot(
