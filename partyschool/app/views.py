@@ -64,7 +64,7 @@ def branch_admin_context() -> dict:
     on = today()
     waiting_total, waiting = classes.waiting_applications(db.session, current_user)
     ending = certificates.completion_of(
-        db.session, classes.ending_soon(db.session, current_user, on), on
+        db.session, classes.ending_soon(db.session, current_user, on)
     )
     return {
         "waiting_total": waiting_total,
