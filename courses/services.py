@@ -245,6 +245,7 @@ def move_up(session: Session, training_class: TrainingClass) -> Enrolment | None
     first = session.scalar(waiting_list(training_class).limit(1))
     if first is not None:
         first.status = EnrolmentStatus.APPROVED
+        _tell(session, first, f"{training_class.title}：已由候补转为录取")
         session.flush()
     return first
 
