@@ -1,6 +1,8 @@
 """Every role's workbench and the lists people act from read on a 390-px phone and on a
 1366-px screen: the main items are there and no action sits off-screen."""
 
+import re
+
 import pytest
 
 from tests.browser.conftest import ARTIFACTS
@@ -70,6 +72,7 @@ def test_workbench_and_lists_fit_the_screen(browser, live_server, demo_data, use
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         sign_in(page, live_server, username)
+        page.wait_for_selector('[data-testid="home-title"]')  # the sign-in's redirect landed
         for testid in items:
             assert page.get_by_test_id(testid).count() == 1, (username, testid)
         for action in page.locator(ACTIONS).all():
@@ -83,7 +86,7 @@ def test_workbench_and_lists_fit_the_screen(browser, live_server, demo_data, use
                 page.goto(home)
                 path = page.locator(f"main a:has-text('{path[5:]}')").first.get_attribute("href")
             page.goto(f"{live_server}{path}")
-            name = path.strip("/").replace("/", "-") or "home"
+            name = re.sub(r"[^\w-]+", "-", path.strip("/")) or "home"
             page.screenshot(
                 path=str(ARTIFACTS / f"list-{username}-{name}-{width}.png"), full_page=True
             )
