@@ -7,6 +7,7 @@ import pytest
 
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_demo_accounts import sign_in
+from tests.factories import PASSWORD, make_candidate, make_class, make_course, make_enrolment
 
 pytestmark = pytest.mark.browser
 
@@ -93,5 +94,29 @@ def test_workbench_and_lists_fit_the_screen(browser, live_server, demo_data, use
             assert_fits(page, width, path)
             if page.locator(selector).count():
                 assert_in_view(page, selector, width, path)
+    finally:
+        context.close()
+
+
+def test_a_class_list_of_people_searches_by_name_or_number(
+    browser, live_server, app, session, school
+):
+    training_class = make_class(session, make_course(session, school))
+    for name in ("王小明", "李小红", "王大力"):
+        make_enrolment(session, training_class, make_candidate(session, school, name=name))
+    session.commit()
+    context = browser.new_context(viewport={"width": 390, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/login")
+        page.fill("input[name=username]", "badmin")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector('[data-testid="home-title"]')
+        page.goto(f"{live_server}/classes/{training_class.id}")
+        page.fill("input[placeholder='搜索姓名或学号']", "王")
+        assert page.locator("#queue tbody tr:visible").count() == 2
+        assert "显示 2 人" in page.inner_text("#queue")
+        page.screenshot(path=str(ARTIFACTS / "list-class-queue-search-390.png"), full_page=True)
     finally:
         context.close()
