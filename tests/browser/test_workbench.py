@@ -120,3 +120,24 @@ def test_a_class_list_of_people_searches_by_name_or_number(
         page.screenshot(path=str(ARTIFACTS / "list-class-queue-search-390.png"), full_page=True)
     finally:
         context.close()
+
+
+SKIPPED = (".pdf", ".xlsx", ".zip", "/take", "/qr")
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_every_page_of_the_menu_fits_a_phone(browser, live_server, demo_data, username):
+    context = browser.new_context(viewport={"width": 390, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, username)
+        page.wait_for_selector('[data-testid="home-title"]')
+        links = page.eval_on_selector_all(
+            "nav.nav a[href^='/'], main a[href^='/']", "els => els.map(e => e.getAttribute('href'))"
+        )
+        for href in dict.fromkeys(links):
+            if not any(part in href for part in SKIPPED):
+                page.goto(live_server + href)
+                assert_fits(page, 390, href)
+    finally:
+        context.close()
