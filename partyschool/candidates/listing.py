@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from partyschool.access import scope_to_user
 from partyschool.accounts.models import User
-from partyschool.candidates import services
+from partyschool.candidates import services, workbench
 from partyschool.candidates.models import Candidate
 from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS, Stage
 from partyschool.organization.models import Building, College, PartySchool, Room
@@ -43,6 +43,7 @@ class CandidateQuery:
     status: str | None = None
     q: str | None = None  # a name or a student number, or part of one
     school_id: int | None = None  # a branch school, for the school level's people
+    reason: str | None = None  # a kind of blocking reason (workbench.BLOCK_KINDS)
     page: int = 1
 
     @classmethod
@@ -58,6 +59,7 @@ class CandidateQuery:
             status=status if status in STATUSES else None,
             q=(args.get("q") or "").strip()[:100] or None,
             school_id=_int(args.get("school_id")),
+            reason=args.get("reason") if args.get("reason") in workbench.BLOCK_KINDS else None,
             page=max(_int(args.get("page")) or 1, 1),
         )
 
@@ -82,6 +84,8 @@ class CandidateQuery:
             stmt = stmt.where(search(self.q))
         if self.school_id:
             stmt = stmt.where(Candidate.party_school_id == self.school_id)
+        if self.reason:
+            stmt = stmt.where(workbench.blocked_for(self.reason))
         if self.status:
             stmt = stmt.where(
                 Candidate.next_step.is_not(None), Candidate.is_blocked == (self.status == "blocked")
@@ -144,6 +148,7 @@ def filter_options(session: Session, user: User) -> dict:
         else []
     )
     return {
+        "reasons": {kind: label for kind, (label, _patterns) in workbench.BLOCK_KINDS.items()},
         "schools": schools,
         "stages": STAGE_LABELS,
         "statuses": STATUSES,

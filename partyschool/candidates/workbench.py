@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from partyschool.access import scope_to_user
@@ -224,6 +224,14 @@ def soon_eligible(
         others = [r.message for r in decision.blocking if kinds.get(r.rule) != "time_in_stage"]
         rows.append(SoonEligible(candidate, step, ends_on, others))
     return total or 0, rows
+
+
+def blocked_for(kind: str) -> ColumnElement[bool]:
+    """The condition, for queries, of a stored standing blocked by this kind of reason."""
+    summary = Candidate.blocking_summary
+    return and_(
+        Candidate.is_blocked.is_(True), or_(*(summary.like(p) for p in BLOCK_KINDS[kind][1]))
+    )
 
 
 def blocked_by_reason(session: Session, user: User) -> list[tuple[str, str, int]]:

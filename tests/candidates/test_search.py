@@ -2,7 +2,13 @@
 the record page offers only the actions that can succeed."""
 
 from partyschool.accounts.models import Role
-from tests.factories import make_branch_school, make_candidate, make_user, school_level
+from tests.factories import (
+    make_branch_school,
+    make_candidate,
+    make_ready_activist,
+    make_user,
+    school_level,
+)
 
 
 def test_candidates_search_by_name_or_number_and_count_right(client, session, school):
@@ -51,3 +57,14 @@ def test_promote_button_is_not_red_and_active_when_blocked(client, session, scho
     page = client.get(f"/candidates/{blocked.id}").get_data(as_text=True)
     button = page[page.index('data-testid="promote"') - 80 : page.index('data-testid="promote"')]
     assert "disabled" in button and "primary" not in button
+
+
+def test_the_list_filters_by_kind_of_blocking_reason(client, session, school):
+    make_candidate(session, school, name="等待者", days_in_stage=10)
+    make_ready_activist(session, school, name="合格者")
+    session.commit()
+    client.login("org")
+    waiting = client.get("/candidates/?reason=waiting").get_data(as_text=True)
+    assert "等待者" in waiting and "合格者" not in waiting and "共 1 人" in waiting
+    dorm = client.get("/candidates/?reason=dorm").get_data(as_text=True)
+    assert "等待者" not in dorm and "共 0 人" in dorm
