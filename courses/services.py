@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from courses.models import Enrolment, EnrolmentStatus, TrainingClass
 from partyschool.access import school_scope, scope_to_user, shared_with
 from partyschool.accounts.models import User
+from partyschool.accounts.notifications import notify
 from partyschool.candidates import services as candidates
 from partyschool.candidates.models import Candidate
 from partyschool.candidates.rules import Decision, Stage, Step
@@ -203,6 +204,7 @@ def approve(session: Session, enrolment: Enrolment, actor: User) -> Enrolment:
     is_full = approved_count(session, enrolment.training_class) >= enrolment.training_class.capacity
     enrolment.status = EnrolmentStatus.WAITLISTED if is_full else EnrolmentStatus.APPROVED
     enrolment.decided_by_id, enrolment.decided_at = actor.id, utcnow()
+    _tell(session, enrolment, f"{enrolment.training_class.title}：{enrolment.status.label}")
     session.flush()
     return enrolment
 
@@ -215,8 +217,14 @@ def reject(session: Session, enrolment: Enrolment, actor: User, reason: str) -> 
         raise EnrolmentError(f"该报名当前为“{enrolment.status.label}”，无法更改")
     enrolment.status, enrolment.reason = EnrolmentStatus.REJECTED, reason.strip()
     enrolment.decided_by_id, enrolment.decided_at = actor.id, utcnow()
+    _tell(session, enrolment, f"{enrolment.training_class.title}：未录取（{enrolment.reason}）")
     session.flush()
     return enrolment
+
+
+def _tell(session: Session, enrolment: Enrolment, text: str) -> None:
+    """Tell the applicant how their application was decided."""
+    notify(session, enrolment.candidate.user_id, text, f"/classes/{enrolment.class_id}")
 
 
 def withdraw(session: Session, enrolment: Enrolment) -> Enrolment | None:
@@ -237,6 +245,7 @@ def move_up(session: Session, training_class: TrainingClass) -> Enrolment | None
     first = session.scalar(waiting_list(training_class).limit(1))
     if first is not None:
         first.status = EnrolmentStatus.APPROVED
+        _tell(session, first, f"{training_class.title}：已由候补转为录取")
         session.flush()
     return first
 

@@ -24,7 +24,7 @@ from exams.models import (
 )
 from exams.questions import QuestionData, QuestionType, to_json
 from partyschool.access import rule_for
-from partyschool.accounts.models import Role, User
+from partyschool.accounts.models import Notification, Role, User
 from partyschool.candidates.models import Candidate, TrainingRecord, Veto, VolunteerLog
 from partyschool.candidates.rules import VetoHolder
 from partyschool.certificates.models import Certificate
@@ -68,6 +68,7 @@ class World:
     exam_a: Exam
     attempt_a: Attempt
     certificate_a: Certificate
+    notification_a: Notification
 
 
 @pytest.fixture
@@ -116,6 +117,8 @@ def world(session) -> World:
     session.add(report_a)
     exam_objects = make_exam_world(session, school_a, class_a, enrolment_a)
     certificate_a = make_certificate(session, enrolment_a)
+    notification_a = Notification(user_id=users_a[Role.ACTIVIST].id, text=MARKER, url="/")
+    session.add(notification_a)
     session.commit()
     return World(
         school_a,
@@ -131,6 +134,7 @@ def world(session) -> World:
         attachment_a,
         *exam_objects,
         certificate_a,
+        notification_a,
     )
 
 
@@ -213,6 +217,7 @@ FOREIGN_IDS = {
     "paper_id": lambda w: w.exam_a.paper_id,
     "serial": lambda w: w.certificate_a.serial,
     "certificate_id": lambda w: w.certificate_a.id,
+    "notification_id": lambda w: w.notification_a.id,
 }
 
 

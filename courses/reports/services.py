@@ -28,6 +28,7 @@ from courses.models import (
 from courses.reports import similarity
 from courses.services import is_admitted_to
 from partyschool.accounts.models import User
+from partyschool.accounts.notifications import notify
 from partyschool.candidates.models import Candidate
 
 # From this estimate on, a report is shown as suspiciously similar in the review queue.
@@ -166,6 +167,12 @@ def review(
     report.status = ReportStatus.PASSED if passed else ReportStatus.RETURNED
     report.comment = comment
     report.reviewed_by_id = reviewer.id
+    notify(
+        session,
+        report.enrolment.candidate.user_id,
+        f"学习心得{STATUS_LABELS[report.status]}：{comment or '无评语'}",
+        "/my/reports",
+    )
     session.flush()
     return report
 

@@ -15,6 +15,7 @@ from exams.models import Answer, Attempt, AttemptStatus, Exam
 from exams.question_grading import manual_grade
 from exams.questions import QuestionData, as_points
 from partyschool.accounts.models import User
+from partyschool.accounts.notifications import notify
 from partyschool.candidates.models import Candidate
 from partyschool.extensions import utcnow
 
@@ -96,4 +97,11 @@ def grade_answer(session: Session, answer: Answer, score, comment: str, grader: 
     answer.score, answer.is_final = result.score, True
     answer.grader_comment, answer.graded_by_id = comment.strip(), grader.id
     grade_attempt(session, attempt)
+    if attempt.is_fully_graded:
+        notify(
+            session,
+            attempt.enrolment.candidate.user_id,
+            f"{attempt.exam.title}：成绩已评定",
+            "/exams/mine",
+        )
     return attempt

@@ -5,7 +5,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partyschool.audit import Audited
@@ -109,3 +109,19 @@ class ApiToken(db.Model):
     expires_at: Mapped[datetime]
 
     user: Mapped[User] = relationship()
+
+
+class Notification(db.Model):
+    """A message in the site for a user (站内通知), such as an enrolment decided; read once
+    opened."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)

@@ -2,7 +2,8 @@
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from partyschool.access import allow, public, scope_to_user, signed_in
@@ -93,9 +94,18 @@ def users():
     role = request.args.get("role")
     if role in set(Role):
         stmt = stmt.where(User.role == role)
+    if q := (request.args.get("q") or "").strip()[:100]:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                User.username.like(pattern, escape="\\"),
+                User.display_name.like(pattern, escape="\\"),
+            )
+        )
+    users = db.session.scalars(stmt.options(joinedload(User.party_school))).all()
     return render_template(
         "accounts/users.html",
-        users=db.session.scalars(stmt),
+        users=users,
         roles=list(Role),
         locked=locks.locked_user_ids(db.session, utcnow()),
     )

@@ -1,44 +1,238 @@
-"""Home pages per role and the health check."""
+"""Home pages per role (each role's workbench) and the health check."""
 
 import redis
-from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
-from partyschool.access import public, scope_to_user
-from partyschool.accounts.models import ORGANIZERS, Role, User
-from partyschool.extensions import db
-from partyschool.organization.models import PartySchool
+from courses import services as enrolments
+from courses import workbench as classes
+from courses.models import Enrolment, TrainingClass
+from exams import workbench as exams
+from partyschool.access import allow, public, scope_to_user, signed_in
+from partyschool.accounts import notifications
+from partyschool.accounts.models import ADMINS, Role
+from partyschool.candidates import workbench as records
+from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS, Stage
+from partyschool.certificates import workbench as certificates
+from partyschool.extensions import db, today, utcnow
+from partyschool.web.navigation import safe_next
 
 bp = Blueprint("web", __name__)
 
 
-def accounts_by_school_and_role(user: User) -> dict[PartySchool, dict[Role, int]]:
-    """How many accounts of each role each visible party school has."""
-    stmt = scope_to_user(
-        select(PartySchool, User.role, func.count(User.id))
-        .join(User, User.party_school_id == PartySchool.id)
-        .group_by(PartySchool.id, User.role)
-        .order_by(PartySchool.id),
-        PartySchool.id,
-        user,
+def activist_context() -> dict:
+    """The trainee's class, exam, report, grade, certificate, standing and open classes."""
+    now, on = utcnow(), today()
+    standing = records.own_standing(db.session, current_user, on)
+    current = classes.current_class(db.session, current_user, now)
+    enrolment = current.enrolment if current else None
+    context = {
+        "standing": standing,
+        "current": current,
+        "exam": exams.next_exam(db.session, enrolment, now),
+        "grade": certificates.trainee_grade(db.session, enrolment),
+        "certificates": [],
+        "applications": [],
+        "open_classes": [],
+    }
+    if standing is not None:
+        candidate = standing.candidate
+        context["certificates"] = certificates.own_certificates(db.session, candidate.id)
+        context["applications"] = classes.applications(db.session, candidate)
+        context["open_classes"] = classes.open_classes(db.session, current_user, candidate, on)
+    return context
+
+
+def instructor_context() -> dict:
+    """The instructor's classes, today's lectures, essays and reports to review, open exams."""
+    now, on = utcnow(), today()
+    taught = classes.taught_classes(db.session, current_user, on)
+    return {
+        "taught": taught,
+        "admitted": classes.admitted_counts(db.session, taught),
+        "lectures": classes.lectures_on(db.session, taught, on),
+        "reports": classes.reports_waiting(db.session, taught),
+        "essays": exams.essays_waiting(db.session, taught),
+        "live_exams": exams.open_exams(db.session, taught, now),
+        "bands": exams.score_bands(db.session, taught),
+        "class_names": {c.id: c.title for c in taught},
+    }
+
+
+def branch_admin_context() -> dict:
+    """The enrolment queue of every class, running classes and completion of those ending."""
+    on = today()
+    waiting_total, waiting = classes.waiting_applications(db.session, current_user)
+    ending = certificates.completion_of(
+        db.session, classes.ending_soon(db.session, current_user, on)
     )
-    table: dict[PartySchool, dict[Role, int]] = {}
-    for school, role, count in db.session.execute(stmt):
-        table.setdefault(school, {})[role] = count
-    return table
+    return {
+        "waiting_total": waiting_total,
+        "waiting": waiting,
+        "running": classes.running_classes(db.session, current_user, on),
+        "ending": ending,
+        "ending_rates": [
+            (s.training_class.title, s.rate, f"{s.issued}/{s.enrolled}") for s in ending
+        ],
+    }
+
+
+def organizer_context() -> dict:
+    """The organizer's queues and the pipeline of their branch."""
+    on = today()
+    soon_total, soon = records.soon_eligible(db.session, current_user, on)
+    hours_total, hours = records.pending_volunteer_hours(db.session, current_user)
+    pipeline = records.pipeline(db.session, current_user)
+    return {
+        "soon_total": soon_total,
+        "soon": soon,
+        "blocked_total": records.blocked_total(db.session, current_user),
+        "blocked": records.blocked_by_reason(db.session, current_user),
+        "hours_total": hours_total,
+        "hours": hours,
+        "publicity": records.publicity_ending(db.session, current_user, on),
+        "to_verify": certificates.classes_to_verify(db.session, current_user, on),
+        "pipeline": pipeline,
+        "pipeline_pairs": [(STAGE_LABELS[stage], count) for stage, count in pipeline.items()],
+    }
+
+
+def school_admin_context() -> dict:
+    """Every branch school side by side, with the school's own queues."""
+    on = today()
+    context = organizer_context()
+    context.update(
+        schools=records.branch_schools(db.session),
+        stages=records.pipeline_by_school(db.session),
+        running=classes.running_by_school(db.session, on),
+        completion=certificates.completion_by_school(db.session, on),
+        passes=exams.pass_rates_by_school(db.session),
+        issued=certificates.certificates_by_school(db.session),
+    )
+    context["completion_rates"] = [
+        (school.name, done / total if total else 0.0, f"{done}/{total}")
+        for school in context["schools"]
+        for total, done in [context["completion"].get(school.id, (0, 0))]
+    ]
+    context["pass_rates"] = [
+        (school.name, passed / total if total else 0.0, f"{passed}/{total}")
+        for school in context["schools"]
+        for total, passed in [context["passes"].get(school.id, (0, 0))]
+    ]
+    return context
+
+
+CONTEXTS = {
+    Role.ACTIVIST: activist_context,
+    Role.INSTRUCTOR: instructor_context,
+    Role.BRANCH_ADMIN: branch_admin_context,
+    Role.ORGANIZER: organizer_context,
+    Role.SCHOOL_ADMIN: school_admin_context,
+}
 
 
 @bp.get("/")
 @public
 def home():
-    """The signed-in user's home page, which depends on their role."""
+    """The signed-in user's workbench, which depends on their role."""
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
-    context = {}
-    if current_user.role in ORGANIZERS:
-        context["counts"] = accounts_by_school_and_role(current_user)
-    return render_template(f"web/home_{current_user.role.value}.html", roles=list(Role), **context)
+    context = CONTEXTS[current_user.role]()
+    return render_template(
+        f"web/home_{current_user.role.value}.html",
+        STAGE_LABELS=STAGE_LABELS,
+        STEP_LABELS=STEP_LABELS,
+        STAGES=list(Stage),
+        today=today(),
+        now=utcnow(),
+        **context,
+    )
+
+
+@bp.post("/enrolments/decide")
+@allow(*ADMINS)
+def decide_enrolments():
+    """Approve or refuse the chosen applications of the admin's classes at once; a refusal
+    takes the reason written on its line."""
+    ids = [int(i) for i in request.form.getlist("enrolment_id") if i.isdigit()]
+    chosen = db.session.scalars(
+        scope_to_user(
+            select(Enrolment).join(TrainingClass, Enrolment.class_id == TrainingClass.id),
+            TrainingClass.party_school_id,
+            current_user,
+        ).where(Enrolment.id.in_(ids))
+    ).all()
+    approve = request.form.get("decision") == "approve"
+    done, refused = 0, []
+    for application in chosen:
+        try:
+            if approve:
+                enrolments.approve(db.session, application, current_user)
+            else:
+                reason = request.form.get(f"reason-{application.id}") or request.form.get(
+                    "reason", ""
+                )
+                enrolments.reject(db.session, application, current_user, reason)
+        except enrolments.EnrolmentError as error:
+            refused.append(f"{application.candidate.name}：{error}")
+        else:
+            done += 1
+    db.session.commit()
+    if done:
+        flash(f"已{'录取' if approve else '不予录取'} {done} 人", "info")
+    for line in refused:
+        flash(line, "error")
+    if not chosen:
+        flash("请先勾选报名", "error")
+    return redirect(url_for("web.home"))
+
+
+@bp.app_context_processor
+def unread_notifications() -> dict:
+    """The bell's count of unread notifications, on every page of a signed-in user."""
+    if not current_user.is_authenticated:
+        return {"unread_notifications": 0}
+    return {"unread_notifications": notifications.unread_count(db.session, current_user)}
+
+
+@bp.get("/notifications")
+@signed_in
+def notification_list():
+    """The user's notifications, unread first."""
+    return render_template(
+        "web/notifications.html", items=notifications.latest(db.session, current_user)
+    )
+
+
+@bp.get("/notifications/<int:notification_id>")
+@signed_in
+def open_notification(notification_id: int):
+    """Open a notification: it is read now, and leads where it points."""
+    found = notifications.open_notification(db.session, current_user, notification_id)
+    if found is None:
+        abort(404)
+    db.session.commit()
+    return redirect(safe_next(found.url or url_for("web.notification_list")))
+
+
+@bp.post("/notifications/read")
+@signed_in
+def read_all_notifications():
+    """Mark every notification of the user read."""
+    notifications.mark_all_read(db.session, current_user)
+    db.session.commit()
+    return redirect(url_for("web.notification_list"))
 
 
 def _redis_answers(url: str) -> bool:

@@ -3,16 +3,16 @@
 from dataclasses import dataclass, fields
 from datetime import date
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import MultiDict
 
 from partyschool.access import scope_to_user
 from partyschool.accounts.models import User
-from partyschool.candidates import identity, services
+from partyschool.candidates import identity, services, workbench
 from partyschool.candidates.models import Candidate
 from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS, Stage
-from partyschool.organization.models import Building, College, Room
+from partyschool.organization.models import Building, College, PartySchool, Room
 from partyschool.spreadsheets import write_xlsx
 
 PAGE_SIZE = 50
@@ -21,6 +21,15 @@ STATUSES = {"eligible": "可进入下一步", "blocked": "受阻"}
 
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
+
+
+def search(text: str) -> ColumnElement[bool]:
+    """Candidates whose name or student number contains the text (LIKE wildcards escaped)."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(
+        Candidate.name.like(pattern, escape="\\"),
+        Candidate.student_no.like(pattern, escape="\\"),
+    )
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,9 @@ class CandidateQuery:
     class_name: str | None = None
     building_id: int | None = None
     status: str | None = None
+    q: str | None = None  # a name or a student number, or part of one
+    school_id: int | None = None  # a branch school, for the school level's people
+    reason: str | None = None  # a kind of blocking reason (workbench.BLOCK_KINDS)
     page: int = 1
 
     @classmethod
@@ -45,6 +57,9 @@ class CandidateQuery:
             class_name=(args.get("class_name") or "").strip()[:100] or None,
             building_id=_int(args.get("building_id")),
             status=status if status in STATUSES else None,
+            q=(args.get("q") or "").strip()[:100] or None,
+            school_id=_int(args.get("school_id")),
+            reason=args.get("reason") if args.get("reason") in workbench.BLOCK_KINDS else None,
             page=max(_int(args.get("page")) or 1, 1),
         )
 
@@ -65,6 +80,12 @@ class CandidateQuery:
         if self.building_id:
             rooms = select(Room.id).where(Room.building_id == self.building_id)
             stmt = stmt.where(Candidate.room_id.in_(rooms))
+        if self.q:
+            stmt = stmt.where(search(self.q))
+        if self.school_id:
+            stmt = stmt.where(Candidate.party_school_id == self.school_id)
+        if self.reason:
+            stmt = stmt.where(workbench.blocked_for(self.reason))
         if self.status:
             stmt = stmt.where(
                 Candidate.next_step.is_not(None), Candidate.is_blocked == (self.status == "blocked")
@@ -88,6 +109,7 @@ class Page:
 
 IDENTITY_OPTIONS = (
     joinedload(Candidate.college),
+    joinedload(Candidate.party_school),
     joinedload(Candidate.room).joinedload(Room.building),
 )
 
@@ -118,7 +140,16 @@ def page(session: Session, user: User, query: CandidateQuery, today: date) -> Pa
 def filter_options(session: Session, user: User) -> dict:
     """The choices of the filter form: colleges, and the buildings of the user's scope."""
     buildings = scope_to_user(select(Building), Building.party_school_id, user)
+    schools = (
+        session.scalars(
+            select(PartySchool).where(PartySchool.parent_id.is_not(None)).order_by(PartySchool.id)
+        ).all()
+        if user.has_school_scope
+        else []
+    )
     return {
+        "reasons": {kind: label for kind, (label, _patterns) in workbench.BLOCK_KINDS.items()},
+        "schools": schools,
         "stages": STAGE_LABELS,
         "statuses": STATUSES,
         "colleges": session.scalars(select(College).order_by(College.id)).all(),

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from partyschool.accounts.models import Role, User
+from partyschool.accounts.notifications import notify
 from partyschool.audit import set_reason
 from partyschool.candidates import identity, rules, rulesets
 from partyschool.candidates.in_force import forget_rulesets_in_force, ruleset, ruleset_key
@@ -239,6 +240,13 @@ def refresh(session: Session, candidates: Sequence[Candidate], today: date) -> N
             "is_blocked": bool(decision and not decision.eligible),
             "blocking_summary": "；".join(r.message for r in decision.blocking) if decision else "",
         }
+        if candidate.is_blocked and decision and decision.eligible:  # the wait is over: say so
+            notify(
+                session,
+                candidate.user_id,
+                f"您已符合“{rules.STEP_LABELS[decision.step]}”的条件，请与组织员联系",
+                "/my/record",
+            )
         for attribute, value in standing.items():
             set_committed_value(candidate, attribute, value)
         rows.append({"candidate_id": candidate.id, **standing})

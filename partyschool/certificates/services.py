@@ -24,6 +24,7 @@ from courses.study.services import class_hours, class_hours_for_class
 from exams.class_grades import class_grade, class_grades
 from partyschool.access import can_see_school
 from partyschool.accounts.models import ADMINS, ORGANIZERS, User
+from partyschool.accounts.notifications import notify
 from partyschool.audit import acting_as, set_reason
 from partyschool.candidates import services as candidates
 from partyschool.candidates.models import Candidate, TrainingRecord
@@ -341,6 +342,9 @@ def _create(
             recorded_by_id=actor.id,
         )
     )
+    notify(
+        session, candidate.user_id, f"结业证书已颁发：{certificate.serial}", "/certificates/mine"
+    )
     session.flush()
     return certificate
 
@@ -394,6 +398,12 @@ def revoke(
         _drop_completion(session, certificate)
         session.flush()
         candidate = session.get(Candidate, certificate.candidate_id)
+        notify(
+            session,
+            candidate.user_id,
+            f"证书 {certificate.serial} 已撤销：{reason}",
+            "/certificates/mine",
+        )
         candidates.refresh(session, [candidate], now.astimezone(BEIJING).date())
         session.flush()
     return certificate

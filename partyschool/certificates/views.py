@@ -29,7 +29,7 @@ from courses.authoring.uploads import (
 )
 from courses.models import Enrolment, TrainingClass
 from courses.services import visible_classes
-from partyschool.access import allow, get_scoped, require_school
+from partyschool.access import allow, can_see_school, get_scoped, require_school
 from partyschool.accounts.models import ADMINS, ORGANIZERS, Role
 from partyschool.candidates.models import Candidate, TrainingRecord
 from partyschool.candidates.rules import Stage
@@ -90,6 +90,9 @@ def class_view(class_id: int):
         training_class=training_class,
         standings=standings,
         revoke_form=RevokeForm(),
+        may_issue=services.may_issue_for(current_user, training_class.party_school_id),
+        may_revoke=current_user.role in ADMINS
+        and can_see_school(current_user, training_class.party_school_id),
     )
 
 

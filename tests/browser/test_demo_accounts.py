@@ -47,6 +47,7 @@ def test_layout_works_on_a_phone(browser, live_server, demo_data):
     context = browser.new_context(viewport={"width": 375, "height": 740}, locale="zh-CN")
     phone = context.new_page()
     sign_in(phone, live_server, "branch_admin")
+    phone.wait_for_selector('[data-testid="home-title"]')  # the home page, with its styles
     assert not phone.is_visible("nav.nav")  # folded behind the menu button
     phone.click("text=☰ 菜单")
     assert phone.is_visible("text=账号管理")

@@ -466,7 +466,7 @@ def test_the_qr_page_lists_who_signed_in_and_when(
     lecture.starts_at = T0 + timedelta(days=7)
     session.commit()
     closed = client.get(f"/lectures/{lecture.id}/qr").get_data(as_text=True)
-    assert "签到尚未开始" in closed and "<svg" not in closed
+    assert "签到尚未开始" in closed and "sign-in-qr" not in closed
 
 
 # --- Pages and the API ---------------------------------------------------------------------------
