@@ -15,7 +15,7 @@ from sqlalchemy import Select, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from partyschool.accounts.models import Role, User
-from partyschool.extensions import csrf, db
+from partyschool.extensions import MAX_ID, csrf, db
 from partyschool.organization.models import PartySchool
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -144,7 +144,7 @@ def get_scoped(
     records of the school level are visible to every branch but editable only at that level.
     """
     # Ids past SQLite's 64-bit integers cannot name a row; they are not an error either.
-    record = db.session.get(model, record_id) if 0 < record_id < 2**63 else None
+    record = db.session.get(model, record_id) if 0 < record_id <= MAX_ID else None
     if record is None:
         abort(404)
     school = school_of(record) if school_of else record.party_school

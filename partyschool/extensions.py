@@ -140,3 +140,14 @@ def _begin_sqlite(conn):
         has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
     )
     conn.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")
+
+
+# The largest id a key column holds (PostgreSQL's `integer`): a larger number names no row.
+MAX_ID = 2**31 - 1
+
+
+def as_id(text: str | None) -> int | None:
+    """A positive id from a form or query string, or None for anything else (letters, a
+    number too large for any row)."""
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 10 and 0 < int(text) <= MAX_ID else None

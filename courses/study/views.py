@@ -17,7 +17,7 @@ from courses.study import attendance, forms, services
 from partyschool.access import allow, get_scoped, scope_to_user
 from partyschool.accounts.models import ADMINS, ORGANIZERS, STAFF, Role
 from partyschool.api.spec import ApiError, operation
-from partyschool.extensions import db, utcnow
+from partyschool.extensions import as_id, db, utcnow
 from partyschool.web.navigation import add_nav
 
 bp = Blueprint("study", __name__)
@@ -106,8 +106,8 @@ def index():
 def lesson(lesson_id: int):
     """A lesson to study, with the trainee's progress; the page sends heartbeats. `?class=`
     names the class it is studied for (a trainee may be in two classes of one course)."""
-    class_id = request.args.get("class", type=int)
-    if class_id is not None and not 0 < class_id < 2**63:
+    class_id = as_id(request.args.get("class"))
+    if request.args.get("class") and class_id is None:
         abort(404)  # no such class, and no number the database could hold
     lesson, enrolment = _trainee_lesson(lesson_id, class_id)
     statuses = services.lesson_statuses(db.session, enrolment)

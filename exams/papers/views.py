@@ -12,7 +12,7 @@ from exams.papers.forms import PaperForm, RuleForm, parse_points
 from exams.staff import load_paper, template_helpers
 from partyschool.access import allow, can_see_school
 from partyschool.accounts.models import TEACHING_STAFF
-from partyschool.extensions import db
+from partyschool.extensions import as_id, db
 
 bp = Blueprint("exam_papers", __name__, url_prefix="/exam-admin")
 bp.context_processor(template_helpers)
@@ -119,7 +119,7 @@ def pick_questions(paper_id: int):
         flash("按规则抽题的试卷请添加抽题规则", "error")
         return redirect(url_for("exam_papers.paper", paper_id=found.id))
     if request.method == "POST":
-        ids = [int(v) for v in request.form.getlist("question_ids") if v.isdigit()]
+        ids = [i for i in map(as_id, request.form.getlist("question_ids")) if i]
         points = parse_points(request.form, "points-")
         try:
             added = services.add_fixed_questions(

@@ -57,7 +57,6 @@ class User(Audited, UserMixin, db.Model):
             "username": "用户名",
             "display_name": "姓名",
             "role": "角色",
-            "party_school_id": "所属党校",
             "is_disabled": "已停用",
             "password_hash": "密码",
         }

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter
 
 from courses import api as courses_api
@@ -31,7 +31,7 @@ from partyschool.certificates import (
     verify_views,
 )
 from partyschool.certificates import views as certificates_views
-from partyschool.extensions import csrf, db, limiter, migrate
+from partyschool.extensions import MAX_ID, csrf, db, limiter, migrate
 from partyschool.organization import views as organization_views
 from partyschool.web import navigation
 
@@ -61,8 +61,20 @@ class DatabaseIdConverter(IntegerConverter):
     32 bits). A larger one names no row, so it matches no route (404) instead of overflowing
     the database driver (500)."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+# A form or JSON body is small (an essay answer is 20,000 characters); only uploads are large.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+def _bounded_body() -> None:
+    """Refuse a large body before reading it, unless it carries files (multipart, whose text
+    fields Flask's MAX_FORM_MEMORY_SIZE bounds): reading 30 MB of form would tie a worker up."""
+    length = request.content_length or 0
+    if length > MAX_BODY_BYTES and request.mimetype != "multipart/form-data":
+        abort(413)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -83,6 +95,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     init_login(app)
+    app.before_request(_bounded_body)  # first: before anything reads the body
     access.init_app(app)
     pdf.install_compact_cid_fonts()  # certificates embed compact CJK fonts
     rules_in_force.init_app(app)

@@ -25,7 +25,7 @@ from partyschool.accounts.models import ADMINS, Role
 from partyschool.candidates import workbench as records
 from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS, Stage
 from partyschool.certificates import workbench as certificates
-from partyschool.extensions import db, today, utcnow
+from partyschool.extensions import as_id, db, today, utcnow
 from partyschool.web.navigation import safe_next
 
 bp = Blueprint("web", __name__)
@@ -165,7 +165,7 @@ def home():
 def decide_enrolments():
     """Approve or refuse the chosen applications of the admin's classes at once; a refusal
     takes the reason written on its line."""
-    ids = [int(i) for i in request.form.getlist("enrolment_id") if i.isdigit()]
+    ids = [i for i in map(as_id, request.form.getlist("enrolment_id")) if i]
     chosen = db.session.scalars(
         scope_to_user(
             select(Enrolment).join(TrainingClass, Enrolment.class_id == TrainingClass.id),

@@ -132,15 +132,13 @@ def index():
     query = listing.CandidateQuery.from_args(request.args)
     listing.rejudge_stale(db.session, current_user, today())
     db.session.commit()
-    stmt = query.statement(current_user)
-    total, size = listing.count(db.session, stmt), listing.PAGE_SIZE
-    rows = db.session.scalars(
-        stmt.options(*listing.IDENTITY_OPTIONS).limit(size).offset((query.page - 1) * size)
-    )
+    stmt, total, number = listing.paged(db.session, query.statement(current_user), query.page)
+    rows = db.session.scalars(stmt.options(*listing.IDENTITY_OPTIONS))
+    size = listing.PAGE_SIZE
     return CandidatePage(
         items=[_out(c) for c in rows],
         total=total,
-        page=query.page,
+        page=number,
         pages=max((total + size - 1) // size, 1),
     )
 

@@ -73,7 +73,7 @@ def load_ruleset(configured: str) -> RuleSet:
         return RULESETS[configured]
     try:
         data = json.loads(Path(configured).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise RuleSetError(f"cannot read rule set {configured!r}: {error}") from None
     if not isinstance(data, dict):
         raise RuleSetError(f"rule set {configured!r}: expected a JSON object")

@@ -12,6 +12,7 @@ from partyschool.accounts.models import User
 from partyschool.candidates import identity, services, workbench
 from partyschool.candidates.models import Candidate
 from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS, Stage
+from partyschool.extensions import as_id
 from partyschool.organization.models import Building, College, PartySchool, Room
 from partyschool.spreadsheets import write_xlsx
 
@@ -20,7 +21,7 @@ STATUSES = {"eligible": "可进入下一步", "blocked": "受阻"}
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return as_id(value)
 
 
 def search(text: str) -> ColumnElement[bool]:
@@ -129,12 +130,16 @@ def rejudge_stale(session: Session, user: User, today: date) -> None:
 def page(session: Session, user: User, query: CandidateQuery, today: date) -> Page:
     """A page of the list, each candidate assessed afresh, in a constant number of queries
     (after `rejudge_stale`)."""
-    stmt = query.statement(user)
-    rows = services.load(
-        session,
-        stmt.options(*IDENTITY_OPTIONS).limit(PAGE_SIZE).offset((query.page - 1) * PAGE_SIZE),
-    )
-    return Page(services.assess(session, rows, today), count(session, stmt), query.page)
+    stmt, total, number = paged(session, query.statement(user), query.page)
+    rows = services.load(session, stmt.options(*IDENTITY_OPTIONS))
+    return Page(services.assess(session, rows, today), total, number)
+
+
+def paged(session: Session, stmt: Select, page: int) -> tuple[Select, int, int]:
+    """The page of a query (past the end: the last page), the total and the page's number."""
+    total = count(session, stmt)
+    number = min(page, max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
+    return stmt.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE), total, number
 
 
 def filter_options(session: Session, user: User) -> dict:

@@ -90,7 +90,6 @@ class Candidate(Audited, db.Model):
             "major": "专业",
             "class_name": "班级",
             "grade": "年级",
-            "room_id": "寝室",
             "is_league_member": "共青团员",
             "league_recommended_on": "团组织推优日期",
             "academic_standing": "学业情况",

@@ -347,8 +347,11 @@ def _check_fact(kind: FactKind, values: Mapping, today: date) -> None:
         check_date(values.get(attribute), label, today)
     if kind.collection == "opinions" and values.get("resolved_on"):
         check_date(values["resolved_on"], "解决日期", today, after=values.get("given_on"))
-    if kind.collection == "publicity_notices" and values["ends_on"] < values["starts_on"]:
-        raise RecordError("公示结束日期不能早于开始日期")
+    if kind.collection == "publicity_notices":
+        if values["ends_on"] < values["starts_on"]:
+            raise RecordError("公示结束日期不能早于开始日期")
+        if values.get("outcome") not in (None, "pending") and values["ends_on"] > today:
+            raise RecordError("公示期结束后才能记录公示结果")
 
 
 def record_fact(

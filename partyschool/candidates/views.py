@@ -518,8 +518,8 @@ def _chosen_ruleset(form) -> RuleSet:
         raise services.RecordError("请选择内置规则集或上传本校规则集文件")
     try:
         data = json.loads(upload.read().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise services.RecordError(f"规则集文件不是有效的 UTF-8 JSON：{error}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise services.RecordError("规则集文件不是有效的 UTF-8 编码 JSON 文件") from None
     if not isinstance(data, dict):
         raise services.RecordError("规则集文件应是一个 JSON 对象")
     return ruleset_from_dict(data)

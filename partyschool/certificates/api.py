@@ -13,7 +13,7 @@ from partyschool.accounts.models import ORGANIZERS
 from partyschool.api.spec import ApiError, operation
 from partyschool.candidates.models import Candidate
 from partyschool.certificates.models import Certificate
-from partyschool.extensions import db
+from partyschool.extensions import as_id, db
 
 bp = Blueprint("certificates_api", __name__, url_prefix="/api/v1/certificates")
 PAGE_SIZE = 100
@@ -81,9 +81,7 @@ def index():
         stmt = stmt.join(Candidate, Candidate.id == Certificate.candidate_id).where(
             Candidate.user_id == current_user.id
         )
-    page = max(
-        int(request.args.get("page", "1")) if request.args.get("page", "1").isdigit() else 1, 1
-    )
+    page = as_id(request.args.get("page")) or 1
     rows = db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
     return CertificateList(items=[_out(c) for c in rows], page=page)
 

@@ -127,3 +127,42 @@ def test_the_page_migrates_all_or_nothing(client, session, school, admin):
     assert stored.stage is Stage.ACTIVIST
     record = client.get(f"/candidates/{stored.id}").get_data(as_text=True)
     assert "历史档案迁移（历史.csv）" in record
+
+
+def test_a_migration_never_moves_a_stage_backward(session, school, admin):
+    make_candidate(session, school, stage=Stage.APPLICANT, student_no="2019001")
+    session.commit()
+    row = {"学号": "2019001", "入党申请人": "2019-10-01", "入党积极分子": "2020-04-01"}
+    assert _migrate(session, admin, [row]).ok
+    session.commit()
+    result = _migrate(session, admin, [{"学号": "2019001", "入党申请人": "2019-10-01"}])
+    assert [str(e) for e in result.errors] == [
+        "第 2 行「入党申请人」：档案中已是“入党积极分子”：迁移不能使阶段倒退"
+    ]
+
+
+def test_a_probationary_member_with_a_decision_here_is_not_migrated(client, session, school, admin):
+    from partyschool.candidates.models import ProbationAction, ProbationDecision
+
+    candidate = make_candidate(session, school, stage=Stage.PROBATIONARY, student_no="2019001")
+    candidate.probation_decisions.append(
+        ProbationDecision(
+            action=ProbationAction.EXTEND,
+            decided_on=today(),
+            months=6,
+            reason="延长",
+            ruleset="wzu@1",
+        )
+    )
+    session.commit()
+    row = {
+        "学号": "2019001",
+        "入党申请人": "2019-10-01",
+        "入党积极分子": "2020-04-01",
+        "发展对象": "2021-04-01",
+        "预备党员": "2022-04-01",
+    }
+    result = _migrate(session, admin, [row])
+    assert [str(e) for e in result.errors] == [
+        "第 2 行「学号」：该学生的阶段已在本平台按规则变更，不能再迁移历史档案"
+    ]

@@ -268,7 +268,7 @@ def test_no_answer_after_the_trainee_submitted(client, session, exam):
     ("response", "message"),
     [
         ("\ud800", "无效字符"),
-        ("党" * 10_000_000, "答案过长"),
+        ("党" * 100_000, "答案过长"),
         (["x" * 1000], "答案过长"),
         ([[[1]]], "格式不正确"),
     ],
@@ -279,6 +279,15 @@ def test_answers_no_page_would_send_are_refused(client, session, exam, response,
     question_id = by_type(state)["essay"]["question_id"]
     refused = put_answer(client, state, question_id, {"response": response})
     assert refused.status_code == 400 and message in refused.get_json()["message"]
+    assert reread(session).scalar(select(func.count(Answer.id))) == 0
+
+
+def test_a_10_mb_answer_is_refused_before_it_is_read(client, session, exam):
+    client.login("stu")
+    state = start(client, exam)
+    question_id = by_type(state)["essay"]["question_id"]
+    refused = put_answer(client, state, question_id, {"response": "党" * 10_000_000})
+    assert refused.status_code == 413 and "提交的内容过大" in refused.get_json()["message"]
     assert reread(session).scalar(select(func.count(Answer.id))) == 0
 
 

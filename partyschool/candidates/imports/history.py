@@ -22,7 +22,7 @@ from partyschool.candidates.imports.cells import (
     parse_student_no,
 )
 from partyschool.candidates.models import Candidate, StageChange
-from partyschool.candidates.rules import STAGE_LABELS, Stage
+from partyschool.candidates.rules import RANK, STAGE_LABELS, Stage
 from partyschool.spreadsheets import Table
 
 # One column per stage, holding the date it was reached.
@@ -31,8 +31,11 @@ HISTORY_REQUIRED = ("学号", STAGE_LABELS[Stage.APPLICANT])
 
 
 def _is_judged_here(candidate: Candidate) -> bool:
-    """True when the platform has moved this record: its history is no longer to migrate."""
-    return any(change.ruleset or change.override_reason for change in candidate.stage_changes)
+    """True when the platform has decided on this record (a stage change or a probation
+    decision): its history is no longer to migrate."""
+    return bool(candidate.probation_decisions) or any(
+        change.ruleset or change.override_reason for change in candidate.stage_changes
+    )
 
 
 def _reached(cells: Cells, headers, today: date) -> list[tuple[Stage, date]]:
@@ -74,7 +77,9 @@ def import_history(
         stmt = (
             select(Candidate)
             .where(Candidate.student_no.in_(chunk))
-            .options(selectinload(Candidate.stage_changes))
+            .options(
+                selectinload(Candidate.stage_changes), selectinload(Candidate.probation_decisions)
+            )
         )
         candidates.update((c.student_no, c) for c in session.scalars(stmt))
 
@@ -91,6 +96,11 @@ def import_history(
             cells.fail("学号", f"找不到学号“{student_no}”，请先由分党校导入名单")
         elif candidate is not None and _is_judged_here(candidate):
             cells.fail("学号", "该学生的阶段已在本平台按规则变更，不能再迁移历史档案")
+        elif candidate is not None and reached and RANK[reached[-1][0]] < RANK[candidate.stage]:
+            cells.fail(
+                STAGE_LABELS[reached[-1][0]],
+                f"档案中已是“{STAGE_LABELS[candidate.stage]}”：迁移不能使阶段倒退",
+            )
         if student_no:
             first_row.setdefault(student_no, row.number)
         if cells.is_valid:
