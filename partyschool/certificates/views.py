@@ -34,7 +34,7 @@ from partyschool.accounts.models import ADMINS, ORGANIZERS, Role
 from partyschool.candidates.models import Candidate, TrainingRecord
 from partyschool.candidates.rules import Stage
 from partyschool.candidates.services import candidate_of
-from partyschool.certificates import completion, services
+from partyschool.certificates import completion, services, trainings
 from partyschool.certificates.forms import (
     ReissueForm,
     RevokeForm,
@@ -255,7 +255,7 @@ def record_training(candidate_id: int):
         stored = None
         try:
             if form.source.data == "platform":
-                record = services.record_training(
+                record = trainings.record_training(
                     db.session,
                     candidate,
                     current_user,
@@ -265,12 +265,12 @@ def record_training(candidate_id: int):
             else:
                 upload = form.evidence_file.data
                 stored = store_upload(upload, ATTACHMENTS).stored_name if upload else None
-                record = services.record_training(
+                record = trainings.record_training(
                     db.session,
                     candidate,
                     current_user,
                     today(),
-                    external=services.ExternalTraining(
+                    external=trainings.ExternalTraining(
                         target_stage=Stage(form.target_stage.data),
                         class_name=form.class_name.data or "",
                         completed_on=form.completed_on.data,
