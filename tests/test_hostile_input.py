@@ -59,3 +59,11 @@ def test_a_deeply_nested_rule_set_file_is_refused(app, client, session, school):
     )
     assert page.status_code == 200
     assert "规则集文件不是有效的 UTF-8 编码 JSON 文件" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_numbers_json_does_not_have_are_refused(client, constant):
+    body = '{"username": "x", "password": ' + constant + "}"
+    response = client.raw.post("/api/v1/auth/token", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["message"] == "请求体必须是 JSON 对象"

@@ -1,5 +1,7 @@
 """Declare JSON operations once, and derive validation and the OpenAPI document from them."""
 
+import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,10 +77,25 @@ def operation(
     return decorator
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400
+        raise ValueError(text)
+    return value
+
+
+def _not_a_number(text: str) -> float:
+    raise ValueError(text)  # NaN, Infinity: not JSON, though Python's parser takes them
+
+
 def _parse(model: type[BaseModel]) -> BaseModel:
     try:
-        payload = request.get_json(silent=True) if request.is_json else None
-    except RecursionError:  # nested deeper than the parser goes: not a body any client sends
+        payload = (
+            json.loads(request.get_data(), parse_float=_finite, parse_constant=_not_a_number)
+            if request.is_json
+            else None
+        )
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         payload = None
     if not isinstance(payload, dict):
         raise ApiError(400, "invalid_json", "请求体必须是 JSON 对象")
