@@ -108,8 +108,8 @@ def test_head_teacher_shows_a_sign_in_qr_that_works(
     student.screenshot(path=str(ARTIFACTS / "study-my-progress.png"), full_page=True)
     student_context.close()
 
-    page.reload()
-    assert page.get_by_test_id("signed-count").inner_text() == "1"
+    # The QR page renews itself (code and list) every few seconds: the sign-in shows up live.
+    expect(page.get_by_test_id("signed-count")).to_have_text("1", timeout=30_000)
     assert enrolment.candidate.name in page.get_by_test_id("sign-ins").inner_text()  # who, when
     page.click("text=查看名单与点名")
     assert page.get_by_test_id("present-count").inner_text() == "1"
