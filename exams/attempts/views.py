@@ -55,7 +55,18 @@ def take(exam_id: int):
     exam = next((e for e, _ in _own_exams() if e.id == exam_id), None)
     if exam is None:
         abort(404)
-    return render_template("exams/attempts/take.html", exam=exam)
+    submitted = db.session.scalars(
+        select(Attempt)
+        .join(Enrolment, Enrolment.id == Attempt.enrolment_id)
+        .join(Candidate, Candidate.id == Enrolment.candidate_id)
+        .where(
+            Attempt.exam_id == exam.id,
+            Candidate.user_id == current_user.id,
+            Attempt.status == AttemptStatus.SUBMITTED,
+        )
+        .order_by(Attempt.number)
+    ).all()
+    return render_template("exams/attempts/take.html", exam=exam, submitted=submitted)
 
 
 @bp.get("/grades")

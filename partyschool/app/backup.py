@@ -107,6 +107,12 @@ def _signing_key_pem() -> bytes:
     )
 
 
+def _private(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    """Members are readable by their owner only: the database holds 身份证号 and phones."""
+    info.mode = 0o600
+    return info
+
+
 def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
     info.size, info.mode, info.mtime = len(data), 0o600, int(utcnow().timestamp())
@@ -124,7 +130,7 @@ def backup(path: Path) -> dict:
         partial = path.with_name(path.name + ".partial")
         with tarfile.open(partial, "w:gz") as archive:
             _add_bytes(archive, "manifest.json", json.dumps(manifest).encode())
-            archive.add(dump, DATABASE_MEMBER[dialect])
+            archive.add(dump, DATABASE_MEMBER[dialect], filter=_private)
             _add_bytes(archive, SECRET_KEY_MEMBER, current_app.config["SECRET_KEY"].encode())
             _add_bytes(archive, SIGNING_KEY_MEMBER, _signing_key_pem())
         partial.chmod(0o600)  # it holds the keys

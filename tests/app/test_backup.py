@@ -5,6 +5,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tarfile
 import threading
 import uuid
 from pathlib import Path
@@ -108,6 +109,8 @@ def test_backup_during_writes_restores_every_acknowledged_answer_and_the_secrets
     assert before_backup and during_backup >= 0
     assert len(trainees.acknowledged) == TRAINEES * QUESTIONS
     assert oct(archive.stat().st_mode & 0o777) == "0o600"
+    with tarfile.open(archive) as members:  # the database inside is the owner's only too
+        assert {oct(m.mode) for m in members.getmembers()} == {"0o600"}
 
     secrets = tmp_path / "secrets"
     env = {

@@ -93,3 +93,9 @@ def test_a_score_the_exam_does_not_publish_stays_hidden(client, session, sat):
     client.login("stu")
     shown = page(client.get("/exams/grades"))
     assert "考试成绩由教师公布后可见" in shown
+
+
+def test_the_exam_page_of_a_submitted_attempt_links_to_the_paper(client, sat):
+    client.login("stu")
+    shown = page(client.get(f"/exams/{sat.exam_id}/take"))
+    assert f'href="/exams/attempts/{sat.id}/review"' in shown and "我的成绩" in shown
