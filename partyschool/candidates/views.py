@@ -1,6 +1,7 @@
 """The organizers' pages for candidates' records, and the activist's own record."""
 
 import json
+from collections.abc import Callable
 from io import BytesIO
 
 from flask import (
@@ -133,6 +134,21 @@ def _refused(error: services.RecordError) -> None:
     db.session.rollback()
 
 
+def _submitted(form, change: Callable[[], object], done: str, candidate: Candidate):
+    """On a valid submit, make the change through the record's door and commit, then go back
+    to the record; a refusal is shown on the form, which keeps what was typed."""
+    if form is None or not form.validate_on_submit():
+        return None
+    try:
+        change()
+    except services.RecordError as error:
+        _refused(error)
+        return None
+    db.session.commit()
+    flash(done, "info")
+    return _back(candidate)
+
+
 @bp.route("/<int:candidate_id>/facts/<kind>", methods=["GET", "POST"])
 @allow(*ORGANIZERS)
 def add_fact(candidate_id: int, kind: str):
@@ -140,17 +156,11 @@ def add_fact(candidate_id: int, kind: str):
     candidate = _candidate(candidate_id)
     fact_kind = _fact_kind(kind, recorded_here=True)
     form = forms.FACT_FORMS[kind]()
-    if form.validate_on_submit():
-        try:
-            services.record_fact(
-                db.session, candidate, kind, forms.values_of(form), current_user, today()
-            )
-        except services.RecordError as error:
-            _refused(error)
-        else:
-            db.session.commit()
-            flash(f"已保存：{fact_kind.title}", "info")
-            return _back(candidate)
+    record = lambda: services.record_fact(  # noqa: E731
+        db.session, candidate, kind, forms.values_of(form), current_user, today()
+    )
+    if done := _submitted(form, record, f"已保存：{fact_kind.title}", candidate):
+        return done
     return render_template(
         "candidates/fact_form.html", form=form, title=f"记录{fact_kind.title}", candidate=candidate
     )
@@ -165,23 +175,11 @@ def correct_fact(candidate_id: int, kind: str, fact_id: int):
     form = forms.correction_form(kind, fact)
     if form is None and request.method == "POST":
         abort(404)
-    if form is not None and form.validate_on_submit():
-        try:
-            services.correct_fact(
-                db.session,
-                candidate,
-                kind,
-                fact,
-                forms.values_of(form),
-                form.change_reason.data,
-                today(),
-            )
-        except services.RecordError as error:
-            _refused(error)
-        else:
-            db.session.commit()
-            flash(f"已更正：{_fact_kind(kind).title}", "info")
-            return _back(candidate)
+    correct = lambda: services.correct_fact(  # noqa: E731
+        db.session, candidate, kind, fact, forms.values_of(form), form.change_reason.data, today()
+    )
+    if done := _submitted(form, correct, f"已更正：{_fact_kind(kind).title}", candidate):
+        return done
     return render_template(
         "candidates/fact_form.html",
         form=form,
@@ -222,15 +220,11 @@ def standing(candidate_id: int):
     """Edit League recommendation, academic standing and the outstanding-class flag."""
     candidate = _candidate(candidate_id)
     form = forms.StandingForm(obj=candidate)
-    if form.validate_on_submit():
-        try:
-            services.update_standing(db.session, candidate, forms.values_of(form), today())
-        except services.RecordError as error:
-            _refused(error)
-        else:
-            db.session.commit()
-            flash("已保存推优与学业情况", "info")
-            return _back(candidate)
+    update = lambda: services.update_standing(  # noqa: E731
+        db.session, candidate, forms.values_of(form), today()
+    )
+    if done := _submitted(form, update, "已保存推优与学业情况", candidate):
+        return done
     return render_template(
         "candidates/fact_form.html", form=form, title="推优与学业情况", candidate=candidate
     )
@@ -244,15 +238,11 @@ def edit_identity(candidate_id: int):
     if not identity.may_see_identity(current_user, candidate.party_school_id):
         abort(403)
     form = forms.IdentityForm(obj=candidate)
-    if form.validate_on_submit():
-        try:
-            services.update_identity(db.session, candidate, forms.values_of(form), today())
-        except services.RecordError as error:
-            _refused(error)
-        else:
-            db.session.commit()
-            flash("已保存身份信息", "info")
-            return _back(candidate)
+    update = lambda: services.update_identity(  # noqa: E731
+        db.session, candidate, forms.values_of(form), today()
+    )
+    if done := _submitted(form, update, "已保存身份信息", candidate):
+        return done
     return render_template(
         "candidates/fact_form.html", form=form, title="身份信息", candidate=candidate
     )
@@ -267,17 +257,11 @@ def lift_veto(candidate_id: int, veto_id: int):
     if veto.lifted_on is not None:
         abort(404)
     form = forms.LiftVetoForm()
-    if form.validate_on_submit():
-        try:
-            services.lift_veto(
-                db.session, candidate, veto, form.lifted_on.data, form.lift_reason.data, today()
-            )
-        except services.RecordError as error:
-            _refused(error)
-        else:
-            db.session.commit()
-            flash("已撤销否决意见", "info")
-            return _back(candidate)
+    lift = lambda: services.lift_veto(  # noqa: E731
+        db.session, candidate, veto, form.lifted_on.data, form.lift_reason.data, today()
+    )
+    if done := _submitted(form, lift, "已撤销否决意见", candidate):
+        return done
     return render_template(
         "candidates/fact_form.html", form=form, title="撤销否决意见", candidate=candidate
     )
