@@ -18,7 +18,7 @@ from partyschool.access import allow, signed_in
 from partyschool.accounts.models import Role
 from partyschool.api.spec import ApiError, operation
 from partyschool.candidates.models import Candidate
-from partyschool.extensions import db, utcnow
+from partyschool.extensions import commits_apart, db, utcnow, writing
 
 bp = Blueprint("exams_api", __name__, url_prefix="/api/v1")
 
@@ -253,6 +253,7 @@ def show(attempt_id: int):
 
 
 @bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
+@commits_apart
 @allow(Role.ACTIVIST)
 @operation(
     "保存一道题的答案（幂等；截止后送达的另存为迟交）",
@@ -262,18 +263,27 @@ def show(attempt_id: int):
 )
 def save(attempt_id: int, question_id: int, data: AnswerIn):
     """Save an answer; after the server's deadline it is kept apart as late."""
-    attempt = _own_attempt(attempt_id)
     now = utcnow()
-    answered_at = data.answered_at
-    if answered_at is not None and answered_at.tzinfo is None:
-        answered_at = answered_at.replace(tzinfo=UTC)
     with _refusals():
-        answer = services.save(db.session, attempt, question_id, data.response, now, answered_at)
-    if isinstance(answer, LateAnswer):
-        saved = SavedOut(question_id=question_id, saved_at=answer.received_at, is_late=True)
-    else:
-        saved = SavedOut(question_id=question_id, saved_at=answer.saved_at)
-    db.session.commit()  # after building the reply: reading the row again would cost a query
+        if services.save_while_open(
+            db.session, current_user.id, attempt_id, question_id, data.response, now
+        ):
+            return SavedOut(question_id=question_id, saved_at=now)
+    db.session.rollback()  # end the reading transaction: the rest writes in its own
+    with writing():
+        attempt = _own_attempt(attempt_id)
+        answered_at = data.answered_at
+        if answered_at is not None and answered_at.tzinfo is None:
+            answered_at = answered_at.replace(tzinfo=UTC)
+        with _refusals():
+            answer = services.save(
+                db.session, attempt, question_id, data.response, now, answered_at
+            )
+        if isinstance(answer, LateAnswer):
+            saved = SavedOut(question_id=question_id, saved_at=answer.received_at, is_late=True)
+        else:
+            saved = SavedOut(question_id=question_id, saved_at=answer.saved_at)
+        db.session.commit()  # after building the reply: reading the row again costs a query
     return saved
 
 
