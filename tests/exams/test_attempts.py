@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from courses.models import EnrolmentStatus
 from exams.attempts import services
@@ -22,7 +22,7 @@ from exams.models import (
 )
 from exams.questions import QuestionData, QuestionType
 from partyschool.accounts.models import Role
-from partyschool.extensions import utcnow
+from partyschool.extensions import db, utcnow
 from tests.factories import (
     make_bank,
     make_branch_school,
@@ -430,3 +430,51 @@ def test_regrade_after_a_key_is_corrected(client, session, exam):
     assert services.regrade(session, question) == 1
     session.commit()
     assert reread(session).get(Attempt, state["attempt_id"]).score == Decimal(20)
+
+
+def test_the_answer_write_applies_only_while_the_attempt_is_open(client, session, exam):
+    """The save's guarded statement: a submit or the deadline landing between the save's read
+    and its write leaves the answer as it was (the save then takes the slow path)."""
+    client.login("stu")
+    state = start(client, exam)
+    attempt = session.get(Attempt, state["attempt_id"])
+    upsert = services._answer_upsert(session.get_bind().dialect.name)
+    question_id = state["questions"][0]["question_id"]
+    params = {"attempt_id": attempt.id, "question_id": question_id, "now": utcnow()}
+    assert session.execute(upsert, {**params, "response": "甲"}).rowcount == 1
+    assert session.execute(upsert, {**params, "response": ["乙", "䶮𠮷"]}).rowcount == 1
+    late = attempt.deadline_at + timedelta(seconds=1)
+    assert session.execute(upsert, {**params, "response": "丙", "now": late}).rowcount == 0
+    attempt.status, attempt.submitted_at = AttemptStatus.SUBMITTED, utcnow()
+    session.flush()
+    assert session.execute(upsert, {**params, "response": "丁"}).rowcount == 0
+    session.commit()
+    answers = session.scalars(select(Answer).where(Answer.attempt_id == attempt.id)).all()
+    assert [(a.question_id, a.response) for a in answers] == [(question_id, ["乙", "䶮𠮷"])]
+
+
+def test_a_save_costs_three_statements(app, client, session, exam):
+    """Who is asking, their attempt, the write: nothing else on the exam's hottest path."""
+    client.login("stu")
+    state = start(client, exam)
+    question = state["questions"][0]
+    path = f"/api/v1/attempts/{state['attempt_id']}/answers/{question['question_id']}"
+    headers = {"X-CSRFToken": client.csrf_token("/")}
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.put(path, json={"response": "为人民服务"}, headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.get_json()
+    assert len(statements) == 3, statements
+    assert statements[-1].startswith("INSERT INTO answers")
+    resumed = client.get(f"/api/v1/attempts/{state['attempt_id']}").get_json()
+    assert resumed["answers"] == {str(question["question_id"]): "为人民服务"}
