@@ -8,12 +8,21 @@ is under way queue up; when it ends, one of them (the leader) writes everything 
 transaction and wakes the others with their results. No thread of its own: under light load
 each write is its own transaction, as before; under heavy load a sync carries many writes.
 
+On SQLite the leaders of several server processes also take turns through a lock file
+(`flock`): a waiting leader sleeps in the kernel until the other's commit ends, where SQLite's
+own busy handler would poll with growing sleeps (1, 2, 5, 10 ms, ...), and the writes queued
+behind it meanwhile join its batch.
+
 Each write is one statement whose row count says whether it applied (a guarded statement
 returns 0 when its guard no longer holds). A batch that fails is retried one write at a time,
 so one bad write cannot take the others down with it.
 """
 
+import contextlib
+import fcntl
+import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +53,7 @@ class GroupCommit:
         self._pending: list[_Write] = []
         self._leading = False
         self._changed = threading.Condition()
+        self._turns: tuple[int, int] | None = None  # (process id, open lock file)
 
     def execute(self, statement: Executable, params: dict[str, Any]) -> int:
         """Run the statement, committed and synced, and return its row count."""
@@ -85,8 +95,23 @@ class GroupCommit:
                 except Exception as alone:  # noqa: BLE001 - raised again in its caller
                     write.error = alone
 
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        """SQLite: this process's turn among the processes writing the same file."""
+        path = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not path or path == ":memory:":
+            yield
+            return
+        if self._turns is None or self._turns[0] != os.getpid():  # a lock of our own
+            self._turns = (os.getpid(), os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT))
+        fcntl.flock(self._turns[1], fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._turns[1], fcntl.LOCK_UN)
+
     def _transaction(self, batch: list[_Write]) -> None:
-        with writing(), self.engine.begin() as connection:
+        with self._turn(), writing(), self.engine.begin() as connection:
             counts = [connection.execute(w.statement, w.params).rowcount for w in batch]
         self.transactions += 1
         for write, count in zip(batch, counts, strict=True):

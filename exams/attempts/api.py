@@ -263,13 +263,15 @@ def show(attempt_id: int):
 )
 def save(attempt_id: int, question_id: int, data: AnswerIn):
     """Save an answer; after the server's deadline it is kept apart as late."""
-    now = utcnow()
+    now, user_id = utcnow(), current_user.id
+    # End the transaction that found the user: its connection goes back to the pool, where
+    # the group commit's leader may need it (threads waiting on the leader hold none).
+    db.session.rollback()
     with _refusals():
         if services.save_while_open(
-            db.session, current_user.id, attempt_id, question_id, data.response, now
+            db.session, user_id, attempt_id, question_id, data.response, now
         ):
             return SavedOut(question_id=question_id, saved_at=now)
-    db.session.rollback()  # end the reading transaction: the rest writes in its own
     with writing():
         attempt = _own_attempt(attempt_id)
         answered_at = data.answered_at

@@ -35,7 +35,6 @@ from exams.question_types import grade, public_fields
 from exams.questions import QuestionData, QuestionType, from_json, permute
 from partyschool import group_commit
 from partyschool.accounts.models import User
-from partyschool.candidates.models import Candidate
 
 # Bounds on what one answer may hold: an essay of a few pages, blanks of a phrase each.
 MAX_ESSAY_CHARS = 20_000
@@ -237,44 +236,50 @@ def check_response(response) -> None:
 def save_while_open(
     session: Session, user_id: int, attempt_id: int, question_id: int, response, now: datetime
 ) -> bool:
-    """`save` in its common case at the cost of one read and a share of a group commit: the
-    user's own attempt, in progress, before its deadline, one of its questions. The write is
-    guarded, so an attempt submitted meanwhile is not written to. False when any of this does
-    not hold (nothing written): `save` then decides (late answers, refusals, not found)."""
-    attempt = session.execute(
-        select(Attempt.items, Attempt.status, Attempt.deadline_at)
-        .join(Enrolment, Enrolment.id == Attempt.enrolment_id)
-        .join(Candidate, Candidate.id == Enrolment.candidate_id)
-        .where(Attempt.id == attempt_id, Candidate.user_id == user_id)
-    ).first()
-    if (
-        attempt is None
-        or attempt.status is not AttemptStatus.IN_PROGRESS
-        or now > attempt.deadline_at
-        or question_id not in {item["question_id"] for item in attempt.items}
-    ):
-        return False
+    """`save` in its common case, as one guarded statement through the group commit: the
+    user's own attempt, in progress, before its deadline, one of its questions. False when
+    any of this does not hold (nothing written): `save` then decides (late answers,
+    refusals, not found) — also when a submit landed first."""
     check_response(response)
-    written = group_commit.of_app().execute(
-        _answer_upsert(session.get_bind().dialect.name),
-        {"attempt_id": attempt_id, "question_id": question_id, "response": response, "now": now},
-    )
+    params = {"attempt_id": attempt_id, "question_id": question_id, "user_id": user_id}
+    statement = _answer_upsert(session.get_bind().dialect.name)
+    written = group_commit.of_app().execute(statement, {**params, "response": response, "now": now})
     return written == 1
+
+
+# What the two databases spell differently: a JSON parameter, and "the attempt asks this
+# question" (its items hold {"question_id": ...} objects).
+_DIALECTS = {
+    "sqlite": (
+        ":response",
+        "EXISTS (SELECT 1 FROM json_each(attempts.items) AS item"
+        " WHERE json_extract(item.value, '$.question_id') = :question_id)",
+    ),
+    "postgresql": (
+        "CAST(:response AS JSON)",
+        "CAST(attempts.items AS JSONB) @> jsonb_build_array(jsonb_build_object("
+        "'question_id', CAST(:question_id AS INTEGER)))",
+    ),
+}
 
 
 @cache
 def _answer_upsert(dialect: str) -> TextClause:
-    """Insert or replace an answer, only while its attempt is in progress and in time.
+    """Insert or replace an answer, only while its attempt is the user's, in progress and in
+    time, and asks the question.
 
     Written out because SQLAlchemy cannot cache a dialect's INSERT ... SELECT ... ON
     CONFLICT, and compiling it again on every save cost more than the rest of the save."""
-    response = "CAST(:response AS JSON)" if dialect == "postgresql" else ":response"
+    response, asks_question = _DIALECTS[dialect]
     answers = Answer.__table__.c
     return text(
-        "INSERT INTO answers"  # noqa: S608 - no input in it: the two spellings of a parameter
+        "INSERT INTO answers"  # noqa: S608 - no input in it, only the dialect's spellings
         " (attempt_id, question_id, response, saved_at, is_final, grader_comment)"
         f" SELECT id, :question_id, {response}, :now, false, '' FROM attempts"
         " WHERE id = :attempt_id AND status = :in_progress AND deadline_at >= :now"
+        " AND enrolment_id IN (SELECT enrolments.id FROM enrolments JOIN candidates"
+        " ON candidates.id = enrolments.candidate_id WHERE candidates.user_id = :user_id)"
+        f" AND {asks_question}"
         " ON CONFLICT (attempt_id, question_id)"
         " DO UPDATE SET response = excluded.response, saved_at = excluded.saved_at"
     ).bindparams(
