@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Engine, Executable
+from sqlalchemy import Engine, Executable, Row
 
 from partyschool.extensions import db, writing
 
@@ -35,11 +35,19 @@ from partyschool.extensions import db, writing
 MAX_BATCH = 256
 
 
+@dataclass(frozen=True)
+class Written:
+    """What a write did: how many rows, and the rows it returned (INSERT ... RETURNING)."""
+
+    rowcount: int
+    rows: list[Row]
+
+
 @dataclass(eq=False)
 class _Write:
     statement: Executable
     params: dict[str, Any]
-    rowcount: int | None = None
+    written: Written | None = None
     error: BaseException | None = None
     done: bool = False
 
@@ -55,8 +63,8 @@ class GroupCommit:
         self._changed = threading.Condition()
         self._turns: tuple[int, int] | None = None  # (process id, open lock file)
 
-    def execute(self, statement: Executable, params: dict[str, Any]) -> int:
-        """Run the statement, committed and synced, and return its row count."""
+    def execute(self, statement: Executable, params: dict[str, Any]) -> Written:
+        """Run the statement, committed and synced: what it did."""
         write = _Write(statement, params)
         with self._changed:
             self._pending.append(write)
@@ -78,9 +86,9 @@ class GroupCommit:
                     self._changed.notify_all()
         if write.error is not None:
             raise write.error
-        if write.rowcount is None:
+        if write.written is None:
             raise RuntimeError("the write's transaction was interrupted")
-        return write.rowcount
+        return write.written
 
     def _commit(self, batch: list[_Write]) -> None:
         try:
@@ -112,10 +120,11 @@ class GroupCommit:
 
     def _transaction(self, batch: list[_Write]) -> None:
         with self._turn(), writing(), self.engine.begin() as connection:
-            counts = [connection.execute(w.statement, w.params).rowcount for w in batch]
+            results = [connection.execute(w.statement, w.params) for w in batch]
+            written = [Written(r.rowcount, r.all() if r.returns_rows else []) for r in results]
         self.transactions += 1
-        for write, count in zip(batch, counts, strict=True):
-            write.rowcount = count
+        for write, each in zip(batch, written, strict=True):
+            write.written = each
 
 
 def of_app() -> GroupCommit:

@@ -48,7 +48,7 @@ def run_writes(probe, writes):
 
     def write(params):
         try:
-            results[params["id"]] = probe.execute(INSERT, params)
+            results[params["id"]] = probe.execute(INSERT, params).rowcount
         except Exception as error:  # noqa: BLE001 - the test looks at it
             results[params["id"]] = error
 
@@ -106,7 +106,7 @@ def test_a_bad_write_fails_alone(engine, probe):
 
 
 def test_a_lone_write_is_its_own_transaction(probe):
-    assert probe.execute(INSERT, {"id": 1, "note": "䶮𠮷㛃𪚥"}) == 1
+    assert probe.execute(INSERT, {"id": 1, "note": "䶮𠮷㛃𪚥"}).rowcount == 1
     assert probe.transactions == 1
 
 

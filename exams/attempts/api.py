@@ -8,6 +8,7 @@ from flask import Blueprint
 from flask_login import current_user
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from courses.models import Enrolment
 from courses.services import approved_enrolments
@@ -224,18 +225,32 @@ def exams():
 
 
 @bp.post("/exams/<int:exam_id>/attempts")
+@commits_apart
 @allow(Role.ACTIVIST)
 @operation("开始或继续作答（题目不含答案，附服务器截止时间）", response=AttemptOut, tag="exams")
 def start(exam_id: int):
-    """Start an attempt, or resume the open one: questions without keys and the deadline."""
-    exam = db.session.get(Exam, exam_id)
+    """Start an attempt, or resume the open one: questions without keys and the deadline.
+
+    Resuming only reads, and a new attempt is only inserted (through the group commit); an
+    overdue attempt or a refusal goes through `services.start` holding the write lock."""
+    options = [joinedload(Exam.training_class), joinedload(Exam.paper)]
+    exam = db.session.get(Exam, exam_id, options=options)
     if exam is None:
         raise ApiError(404, "not_found", "找不到该考试")
     now = utcnow()
-    with _refusals():
-        attempt = services.start(db.session, exam, _enrolment(exam), now)
-    state = attempt_state(attempt, now)
-    db.session.commit()
+    enrolment = _enrolment(exam)
+    attempts = services.attempts_of(db.session, exam, enrolment)
+    attempt = services.resumable(attempts, now) or services.start_while_open(
+        db.session, exam, enrolment, attempts, now
+    )
+    if attempt is not None:
+        return attempt_state(attempt, now)
+    db.session.rollback()
+    with writing():
+        with _refusals():
+            attempt = services.start(db.session, exam, enrolment, now)
+        state = attempt_state(attempt, now)
+        db.session.commit()
     return state
 
 

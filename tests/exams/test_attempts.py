@@ -487,3 +487,34 @@ def test_a_save_costs_two_statements(app, client, session, exam):
     assert statements[-1].startswith("INSERT INTO answers")
     resumed = client.get(f"/api/v1/attempts/{state['attempt_id']}").get_json()
     assert resumed["answers"] == {str(question["question_id"]): "为人民服务"}
+
+
+def test_a_start_writes_only_its_attempt_and_a_resume_writes_nothing(app, client, exam):
+    """Starting reads, draws and inserts the attempt (through the group commit, so it never
+    holds the write lock while drawing); resuming only reads."""
+    client.login("stu")
+    headers = {"X-CSRFToken": client.csrf_token("/")}
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def start_once():
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = client.raw.post(f"/api/v1/exams/{exam.id}/attempts", headers=headers)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert response.status_code == 200, response.get_json()
+        writes = [s for s in statements if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+        return response.get_json(), writes, statements
+
+    started, writes, seen = start_once()
+    assert [w.split("(")[0].strip() for w in writes] == ["INSERT INTO attempts"]
+    assert len(seen) <= 9, "\n".join(s[:90].replace("\n", " ") for s in seen)
+    resumed, writes, _ = start_once()
+    assert writes == []
+    assert resumed == {**started, "server_now": resumed["server_now"]}
