@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from partyschool.access import can_see_school
 from partyschool.accounts.models import ORGANIZERS, User
@@ -205,9 +205,11 @@ class FileQuery:
         if self.direction:
             stmt = stmt.where(TwoWayFile.direction == self.direction)
         if self.grade:
+            earlier = aliased(TwoWayEvaluation)
             latest = (
-                select(func.max(TwoWayEvaluation.year))
-                .where(TwoWayEvaluation.file_id == TwoWayFile.id)
+                select(func.max(earlier.year))
+                .where(earlier.file_id == TwoWayFile.id)
+                .correlate(TwoWayFile)
                 .scalar_subquery()
             )
             if self.grade == "none":
