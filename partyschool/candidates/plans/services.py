@@ -184,9 +184,8 @@ class Progress:
         return percent(self.totals[stage] if done is None else done, self.target(stage))
 
 
-def progress(session: Session, school: PartySchool, year: int, today: date) -> Progress:
-    """The branch school's plan against what the records say, month by month; months after
-    today have no actual figures yet (None rows are not shown as zero)."""
+def progress(session: Session, school: PartySchool, year: int) -> Progress:
+    """The branch school's plan against what the records say, month by month (two queries)."""
     plan = plan_of(session, school.id, year)
     counts = actual_counts(session, year, school.id)
     by_month = {m.month: m for m in plan.months} if plan else {}

@@ -78,7 +78,7 @@ def show(school_id: int, year: int):
     school, year = _school(school_id), _year(year)
     return render_template(
         "candidates/plans/show.html",
-        progress=services.progress(db.session, school, year, today()),
+        progress=services.progress(db.session, school, year),
         may_edit=year in services.plannable_years(today()),
         this_year=today().year,
     )
@@ -89,7 +89,7 @@ def show(school_id: int, year: int):
 def export(school_id: int, year: int):
     """A branch school's year by month as XLSX."""
     school, year = _school(school_id), _year(year)
-    progress = services.progress(db.session, school, year, today())
+    progress = services.progress(db.session, school, year)
     return _xlsx(services.export_progress(progress), f"development-plan-{school.code}-{year}.xlsx")
 
 
