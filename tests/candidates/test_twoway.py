@@ -179,6 +179,7 @@ def test_district_branches_neither_see_nor_keep_files(app, client, session, grad
     assert district.get("/twoway/export.xlsx").status_code == 404
     assert _open(district, "D001").status_code == 404
     assert "双向培养" not in district.get("/").get_data(as_text=True)
+    assert 'href="/twoway/"' not in district.get("/candidates/").get_data(as_text=True)
     assert "双向培养" in client.get("/").get_data(as_text=True)
     # Not even the school level opens a file for a district student.
     admin = reread(session).scalar(select(User).filter_by(username="top"))
@@ -206,6 +207,7 @@ def test_the_school_admin_sees_every_file(app, client, session, graduate):
     _open(client)
     admin = type(client)(app)
     admin.login("top")
+    assert 'href="/twoway/"' in admin.get("/candidates/").get_data(as_text=True)
     assert "研究生G001" in admin.get("/twoway/").get_data(as_text=True)
     assert admin.get(f"/twoway/{_file(session).id}").status_code == 200
 

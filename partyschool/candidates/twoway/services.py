@@ -42,6 +42,11 @@ def may_keep(user: User) -> bool:
     )
 
 
+def is_graduate_branch(user: User) -> bool:
+    """True for the graduate branch's people (the school level is not a branch)."""
+    return not user.has_school_scope and user.party_school.kind is SchoolKind.GRADUATE
+
+
 def _text(value: str | None, label: str, limit: int) -> str:
     value = (value or "").strip()
     if not value:

@@ -24,7 +24,8 @@ from partyschool.extensions import db, today
 from partyschool.web.navigation import add_nav
 
 bp = Blueprint("twoway", __name__, url_prefix="/twoway")
-add_nav("双向培养", "twoway.index", *ORGANIZERS, when=services.may_keep)
+# The school admin's bar is full; they reach the archive from the records list (发展档案).
+add_nav("双向培养", "twoway.index", *ORGANIZERS, when=services.is_graduate_branch)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -38,8 +39,13 @@ def _graduate_branch_only():
 
 @bp.app_context_processor
 def twoway_labels() -> dict:
-    """Directions and grades in Chinese for every template."""
-    return {"DIRECTION_LABELS": DIRECTION_LABELS, "GRADE_LABELS": GRADE_LABELS}
+    """Directions and grades in Chinese for every template, and whether the user keeps the
+    archive (asked only by the pages that link to it)."""
+    return {
+        "DIRECTION_LABELS": DIRECTION_LABELS,
+        "GRADE_LABELS": GRADE_LABELS,
+        "may_keep_two_way": lambda: services.may_keep(current_user),
+    }
 
 
 def _file(file_id: int) -> TwoWayFile:
