@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from partyschool.accounts.models import Role, User
 from partyschool.audit import AuditEvent
+from partyschool.candidates.models import Candidate
 from partyschool.candidates.rules import Level, Stage
 from partyschool.candidates.services import RecordError
 from partyschool.candidates.twoway import services
@@ -255,3 +256,21 @@ def test_a_huge_text_is_refused_in_chinese_and_nothing_is_lost(client, session, 
             make_candidate(session, graduate, level=Level.GRADUATE),
             today(),
         )
+
+
+def test_a_graduate_students_record_leads_to_their_file(app, client, session, graduate, school):
+    district_student = make_candidate(session, school)
+    session.commit()
+    client.login("gorg")
+    student = reread(session).scalar(select(Candidate).filter_by(student_no="G001"))
+    record = client.get(f"/candidates/{student.id}").get_data(as_text=True)
+    assert 'href="/twoway/new?student_no=G001"' in record
+    form = client.get("/twoway/new?student_no=G001").get_data(as_text=True)
+    assert 'value="G001"' in form
+    _open(client)
+    opened = client.get("/twoway/new?student_no=G001")
+    assert opened.headers["Location"] == f"/twoway/{_file(session).id}"
+    organizer = type(client)(app)
+    organizer.login("org")
+    page = organizer.get(f"/candidates/{district_student.id}").get_data(as_text=True)
+    assert "双向培养档案" not in page

@@ -52,6 +52,11 @@ def _file(file_id: int) -> TwoWayFile:
     return get_scoped(TwoWayFile, file_id, lambda f: f.candidate.party_school)
 
 
+def _scoped_student(student_no: str) -> Candidate | None:
+    stmt = select(Candidate).where(Candidate.student_no == student_no.strip())
+    return db.session.scalar(scope_to_user(stmt, Candidate.party_school_id))
+
+
 def _evaluation(file: TwoWayFile, evaluation_id: int) -> TwoWayEvaluation:
     evaluation = next((e for e in file.evaluations if e.id == evaluation_id), None)
     if evaluation is None:
@@ -103,13 +108,21 @@ def export():
 @bp.route("/new", methods=["GET", "POST"])
 @allow(*ORGANIZERS)
 def new():
-    """Open a file for a graduate student named by 学号."""
-    form = forms.NewFileForm(started_on=today(), student_no=request.args.get("student_no", ""))
+    """Open a file for a graduate student named by 学号; from a student's record, their file
+    when they have one."""
+    named = request.args.get("student_no", "")
+    if request.method == "GET" and named:
+        candidate = _scoped_student(named)
+        file_id = candidate and db.session.scalar(
+            select(TwoWayFile.id).where(TwoWayFile.candidate_id == candidate.id)
+        )
+        if file_id:
+            return redirect(url_for("twoway.show", file_id=file_id))
+    form = forms.NewFileForm(started_on=today(), student_no=named)
     opened: list[TwoWayFile] = []
 
     def open_file():
-        stmt = select(Candidate).where(Candidate.student_no == form.student_no.data.strip())
-        candidate = db.session.scalar(scope_to_user(stmt, Candidate.party_school_id))
+        candidate = _scoped_student(form.student_no.data)
         if candidate is None:
             raise RecordError("本分党校没有这个学号的学生")
         opened.append(
