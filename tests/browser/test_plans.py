@@ -39,6 +39,11 @@ def test_the_graduate_branch_adjusts_its_plan(page, live_server, demo_data, scre
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], width
     screenshot("plan-graduate-phone")
+    page.click("text=调整计划")
+    page.fill("input[aria-label='1月培养入党积极分子']", "6")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], width
+    screenshot("plan-edit-phone")
 
 
 def test_the_two_way_archive_lists_filters_and_opens_a_file(
