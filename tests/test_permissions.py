@@ -26,7 +26,9 @@ from exams.questions import QuestionData, QuestionType, to_json
 from partyschool.access import rule_for
 from partyschool.accounts.models import Notification, Role, User
 from partyschool.candidates.models import Candidate, TrainingRecord, Veto, VolunteerLog
+from partyschool.candidates.plans.models import DevelopmentPlan, DevelopmentPlanMonth
 from partyschool.candidates.rules import VetoHolder
+from partyschool.candidates.twoway.models import TwoWayEvaluation, TwoWayFile
 from partyschool.certificates.models import Certificate
 from partyschool.extensions import db, today, utcnow
 from partyschool.organization.models import Building, PartySchool, Room, SchoolKind
@@ -69,6 +71,8 @@ class World:
     attempt_a: Attempt
     certificate_a: Certificate
     notification_a: Notification
+    plan_a: DevelopmentPlan
+    two_way_file_a: TwoWayFile
 
 
 @pytest.fixture
@@ -119,6 +123,7 @@ def world(session) -> World:
     certificate_a = make_certificate(session, enrolment_a)
     notification_a = Notification(user_id=users_a[Role.ACTIVIST].id, text=MARKER, url="/")
     session.add(notification_a)
+    plan_a, two_way_file_a = make_plan_world(session, school_a, candidate_a)
     session.commit()
     return World(
         school_a,
@@ -135,7 +140,33 @@ def world(session) -> World:
         *exam_objects,
         certificate_a,
         notification_a,
+        plan_a,
+        two_way_file_a,
     )
+
+
+def make_plan_world(session, school, candidate):
+    """School A's development plan for this year and a 双向培养 file of its candidate."""
+    plan = DevelopmentPlan(
+        party_school_id=school.id, year=today().year, activists=7, candidates=5, members=3
+    )
+    plan.note = MARKER
+    plan.months.append(DevelopmentPlanMonth(month=1, activists=7, candidates=5, members=3))
+    two_way_file = TwoWayFile(
+        candidate=candidate, direction="to_member", mentor=MARKER, goals=MARKER, started_on=today()
+    )
+    two_way_file.evaluations.append(
+        TwoWayEvaluation(
+            year=today().year,
+            grade="good",
+            evaluation=MARKER,
+            evaluator=MARKER,
+            evaluated_on=today(),
+        )
+    )
+    session.add_all([plan, two_way_file])
+    session.flush()
+    return plan, two_way_file
 
 
 def make_certificate(session, enrolment) -> Certificate:
@@ -218,6 +249,9 @@ FOREIGN_IDS = {
     "serial": lambda w: w.certificate_a.serial,
     "certificate_id": lambda w: w.certificate_a.id,
     "notification_id": lambda w: w.notification_a.id,
+    "year": lambda w: w.plan_a.year,
+    "file_id": lambda w: w.two_way_file_a.id,
+    "evaluation_id": lambda w: w.two_way_file_a.evaluations[0].id,
 }
 
 
@@ -312,6 +346,8 @@ A_REFERENCES = {
     "exam_id": lambda w: {w.exam_a.id},
     "attempt_id": lambda w: {w.attempt_a.id},
     "bank_id": lambda w: {w.bank_a.id},
+    "plan_id": lambda w: {w.plan_a.id},
+    "file_id": lambda w: {w.two_way_file_a.id},
 }
 
 

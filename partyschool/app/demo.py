@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 from partyschool.accounts import services as accounts
 from partyschool.accounts.models import Role, User
 from partyschool.candidates import demo as candidate_demo
+from partyschool.candidates.plans import demo as plan_demo
+from partyschool.candidates.twoway import demo as twoway_demo
 from partyschool.extensions import today
 from partyschool.organization.models import (
     Building,
@@ -135,4 +137,6 @@ def seed(session: Session) -> tuple[dict[str, PartySchool], dict[str, User]]:
     schools = seed_organization(session)
     users = seed_accounts(session, schools)
     candidate_demo.seed(session, schools, users, today())
+    plan_demo.seed(session, schools, users, today())
+    twoway_demo.seed(session, users, today())
     return schools, users

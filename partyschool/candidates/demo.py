@@ -212,6 +212,18 @@ CASES = (
         420,
         {"experiences": ALL_EXPERIENCES, "trainings": (Stage.ACTIVIST,)},
     ),
+    (  # admitted this year: the graduate branch's plan shows progress; a 双向培养 file
+        "2023100303",
+        "周研",
+        "graduate",
+        Level.GRADUATE,
+        "cs",
+        "计算机研2301",
+        ("研究生公寓A幢", "601"),
+        Stage.PROBATIONARY,
+        20,
+        {},
+    ),
 )
 DIRTY_ROOM = ("北区1号楼", "102")
 OUTSTANDING_ROOM = ("北区1号楼", "201")
