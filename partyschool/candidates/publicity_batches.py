@@ -46,6 +46,11 @@ PLACE_KINDS = {
 DEFAULT_MIN_DAYS = 5  # national practice: five working days
 MAX_LEAD_DAYS = 30  # a notice is prepared at most a month before it is posted
 MAX_BATCH = 200
+# What each posted notice announces, after "经党支部研究、党总支审核".
+LEADS = {
+    Step.BECOME_PROBATIONARY: "拟接收以下同志为中共预备党员",
+    Step.CONFIRM: "拟同意以下同志转为中共正式党员",
+}
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -333,6 +338,7 @@ class PostedNotice:
     """The notice posted at one place: where, by whom, for how long, whom to tell, and who."""
 
     title: str
+    lead: str
     place_kind: str
     place: str
     issuer: str
@@ -366,6 +372,7 @@ def posted_notices(session: Session, batch: PublicityBatch) -> list[PostedNotice
     return [
         PostedNotice(
             title,
+            LEADS[batch.step],
             kind,
             name,
             issuer,

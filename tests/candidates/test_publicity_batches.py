@@ -16,47 +16,28 @@ from partyschool.candidates.models import (
     PublicityBatch,
     PublicityNotice,
     PublicityObjection,
-    Review,
-    ReviewKind,
-    TrainingRecord,
 )
 from partyschool.candidates.rules import Level, PublicityOutcome, Stage, Step
 from partyschool.extensions import today
-from partyschool.organization.models import Building, College, District, Room
-from tests.factories import make_candidate, make_user, reread
+from tests.factories import (
+    make_candidate,
+    make_development_candidate,
+    make_places,
+    make_user,
+    reread,
+)
 
 CONTACT = batches.ObjectionContact("王老师", "0577-86598000", "dangxiao@example.edu.cn")
 
 
 @pytest.fixture
 def places(session, school):
-    """第一学区 with a dormitory building, a college with its named building for notices."""
-    district = District(code="d1", name="第一学区", party_school=school)
-    college = College(code="math", name="数理学院", notice_building="数理学院楼")
-    building = Building(name="北区3号楼", party_school=school, district=district)
-    room = Room(building=building, number="301")
-    session.add_all([district, college, room])
-    session.flush()
-    return district, college, room
+    """第一学区, 数理学院 (posting at 数理学院楼) and a room in 北区3号楼."""
+    return make_places(session, school)
 
 
 def _development_candidate(session, school, places, **overrides):
-    """A 发展对象 who meets every rule of becoming a probationary member but the 公示."""
-    district, college, room = places
-    values = {"stage": Stage.CANDIDATE, "district": district, "college": college, "room": room}
-    candidate = make_candidate(session, school, **(values | overrides))
-    candidate.trainings.append(
-        TrainingRecord(
-            target_stage=Stage.CANDIDATE,
-            class_name="第1期发展对象培训班",
-            completed_on=today() - timedelta(days=30),
-            evidence="结业证书",
-        )
-    )
-    for kind in ReviewKind:
-        candidate.reviews.append(Review(kind=kind, is_passed=True, decided_on=today()))
-    session.flush()
-    return candidate
+    return make_development_candidate(session, school, places, **overrides)
 
 
 def _start(
