@@ -75,7 +75,7 @@ class ObjectionContact:
 
     def checked(self) -> "ObjectionContact":
         """The contact trimmed, or RecordError when it cannot be reached."""
-        person, phone, email = self.person.strip(), self.phone.strip(), self.email.strip()
+        person, phone, email = ((v or "").strip() for v in (self.person, self.phone, self.email))
         if not person:
             raise RecordError("请填写受理异议的联系人")
         if not phone and not email:
