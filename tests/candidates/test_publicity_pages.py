@@ -159,3 +159,17 @@ def test_the_school_admin_names_a_colleges_building(app, client, session, school
         == 403
     )
     assert reread(session).get(College, college.id).notice_building == "法学楼"
+
+
+def test_the_demo_has_a_running_publicity_naming_the_district_and_a_building(
+    client, session, demo_data
+):
+    client.login("organizer", "partyschool-demo")
+    listing = client.get("/candidates/publicity/batches").get_data(as_text=True)
+    assert "接收为预备党员" in listing and "公示中" in listing
+    batch = session.scalars(select(PublicityBatch)).one()
+    page = client.get(f"/candidates/publicity/batches/{batch.id}").get_data(as_text=True)
+    assert "卫生检查不合格" in page and "未处理" in page
+    text = _text(client.get(f"/candidates/publicity/batches/{batch.id}.pdf").data)
+    assert "公示地点：第一学区" in text and "公示地点：北区1号楼（学院楼栋）" in text
+    assert "第一学区党总支" in text and "李组织员" in text and "邓䶮" in text
