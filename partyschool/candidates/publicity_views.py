@@ -282,7 +282,10 @@ def print_batch(batch_id: int):
     """The notices to post, one per place, for the browser's print."""
     batch = _batch(batch_id)
     posted = batches.posted_notices(db.session, batch)
-    return render_template("candidates/publicity_notices.html", posted=posted, for_print=True)
+    back = url_for("publicity.show_batch", batch_id=batch.id)
+    return render_template(
+        "candidates/publicity_notices.html", posted=posted, for_print=True, back=back
+    )
 
 
 @bp.get("/batches/<int:batch_id>.pdf")

@@ -173,3 +173,24 @@ def test_the_demo_has_a_running_publicity_naming_the_district_and_a_building(
     text = _text(client.get(f"/candidates/publicity/batches/{batch.id}.pdf").data)
     assert "公示地点：第一学区" in text and "公示地点：北区1号楼（学院楼栋）" in text
     assert "第一学区党总支" in text and "李组织员" in text and "邓䶮" in text
+
+
+def test_a_batch_notice_is_not_corrected_around_its_objections(client, session, school, places):
+    candidate, notice, _ = _ended_notice(session, school, places)
+    client.login("org")
+    record = client.get(f"/candidates/{candidate.id}").get_data(as_text=True)
+    assert "第一学区、数理学院楼（第一学区党总支）" in record
+    page = client.post(
+        f"/candidates/{candidate.id}/facts/publicity/{notice.id}",
+        {
+            "step": "become_probationary",
+            "places": ["学区", "学院楼栋"],
+            "starts_on": notice.starts_on.isoformat(),
+            "ends_on": notice.ends_on.isoformat(),
+            "outcome": "passed",
+            "change_reason": "直接改为通过",
+        },
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "请在公示批次页面处理" in page
+    assert reread(session).get(PublicityNotice, notice.id).outcome == "pending"
