@@ -59,6 +59,17 @@ def test_an_organizer_publicizes_a_batch_and_prints_it(
     expect(places_list).to_contain_text("北区3号楼（所住楼栋）· 数理学院党总支")
     screenshot("publicity-batch-phone")
 
+    page.select_option("select[name=notice_id]", label="陈䶮")
+    page.fill("textarea[name=content]", "反映该同志寝室卫生较差")
+    page.click("button:has-text('登记异议')")
+    objection = page.locator("[data-testid=objection]")
+    expect(objection).to_contain_text("未处理")
+    screenshot("publicity-objection-phone")
+    objection.locator("select[name=finding]").select_option("unfounded")
+    objection.locator("textarea[name=finding_note]").fill("经核查已整改")
+    objection.locator("button:has-text('处理')").click()
+    expect(page.locator("[data-testid=objection]")).to_contain_text("不属实")
+
     pdf_url = page.locator("[data-testid=batch-pdf]").get_attribute("href")
     response = page.request.get(f"{live_server}{pdf_url}")
     assert response.headers["content-type"] == "application/pdf"
