@@ -9,6 +9,7 @@ import io
 import subprocess
 import zipfile
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,13 +26,21 @@ from exams.models import (
 from exams.questions import QuestionData, QuestionType, to_json
 from partyschool.access import rule_for
 from partyschool.accounts.models import Notification, Role, User
-from partyschool.candidates.models import Candidate, TrainingRecord, Veto, VolunteerLog
+from partyschool.candidates.models import (
+    Candidate,
+    PublicityBatch,
+    PublicityNotice,
+    PublicityObjection,
+    TrainingRecord,
+    Veto,
+    VolunteerLog,
+)
 from partyschool.candidates.plans.models import DevelopmentPlan, DevelopmentPlanMonth
-from partyschool.candidates.rules import VetoHolder
+from partyschool.candidates.rules import Step, VetoHolder
 from partyschool.candidates.twoway.models import TwoWayEvaluation, TwoWayFile
 from partyschool.certificates.models import Certificate
 from partyschool.extensions import db, today, utcnow
-from partyschool.organization.models import Building, PartySchool, Room, SchoolKind
+from partyschool.organization.models import Building, College, PartySchool, Room, SchoolKind
 from tests.factories import (
     make_attempt,
     make_bank,
@@ -73,6 +82,9 @@ class World:
     notification_a: Notification
     plan_a: DevelopmentPlan
     two_way_file_a: TwoWayFile
+    batch_a: PublicityBatch | None = None
+    objection_a: PublicityObjection | None = None
+    college: College | None = None
 
 
 @pytest.fixture
@@ -124,8 +136,9 @@ def world(session) -> World:
     notification_a = Notification(user_id=users_a[Role.ACTIVIST].id, text=MARKER, url="/")
     session.add(notification_a)
     plan_a, two_way_file_a = make_plan_world(session, school_a, candidate_a)
+    batch_a, objection_a, college = make_publicity_world(session, school_a, candidate_a)
     session.commit()
-    return World(
+    world = World(
         school_a,
         school_b,
         users_a,
@@ -143,6 +156,40 @@ def world(session) -> World:
         plan_a,
         two_way_file_a,
     )
+    world.batch_a, world.objection_a, world.college = batch_a, objection_a, college
+    return world
+
+
+def make_publicity_world(session, school, candidate):
+    """A 公示 batch of branch A naming its candidate, with an unresolved objection; a college."""
+    # Colleges are the whole university's, shown to every branch: no marker in them.
+    college = College(code="law", name="法学院", notice_building="法学楼")
+    batch = PublicityBatch(
+        party_school_id=school.id,
+        step=Step.BECOME_PROBATIONARY,
+        starts_on=today(),
+        ends_on=today() + timedelta(days=6),
+        contact_person=MARKER,
+        contact_phone="86598000",
+    )
+    notice = PublicityNotice(
+        batch=batch,
+        step=Step.BECOME_PROBATIONARY,
+        places=["学区"],
+        place_names=[f"{MARKER}学区"],
+        issuer=f"{MARKER}党总支",
+        starts_on=batch.starts_on,
+        ends_on=batch.ends_on,
+        has_unresolved_objection=True,
+    )
+    candidate.publicity_notices.append(notice)
+    objection = PublicityObjection(
+        candidate_id=candidate.id, raised_on=today(), content=MARKER, raised_by=MARKER
+    )
+    notice.raised_objections.append(objection)
+    session.add_all([college, batch])
+    session.flush()
+    return batch, objection, college
 
 
 def make_plan_world(session, school, candidate):
@@ -252,6 +299,9 @@ FOREIGN_IDS = {
     "year": lambda w: w.plan_a.year,
     "file_id": lambda w: w.two_way_file_a.id,
     "evaluation_id": lambda w: w.two_way_file_a.evaluations[0].id,
+    "batch_id": lambda w: w.batch_a.id,
+    "objection_id": lambda w: w.objection_a.id,
+    "college_id": lambda w: w.college.id,
 }
 
 
@@ -316,6 +366,19 @@ def send(client, method: str, path: str, world: World):
         "activity": "入侵",
         "hours": "5",
         "served_on": today().isoformat(),
+        "step": "become_probationary",
+        "candidate_ids": str(world.candidate_a.id),
+        "starts_on": today().isoformat(),
+        "ends_on": (today() + timedelta(days=6)).isoformat(),
+        "contact_person": "入侵者",
+        "contact_phone": "12345678",
+        "notice_id": world.batch_a.notices[0].id,
+        "raised_on": today().isoformat(),
+        "content": "入侵",
+        "finding": "substantiated",
+        "finding_note": "入侵",
+        "resolved_on": today().isoformat(),
+        "notice_building": "入侵楼",
     }
     if path.startswith("/api/"):
         return client.open(

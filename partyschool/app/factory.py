@@ -23,6 +23,7 @@ from partyschool.app import views as web_views
 from partyschool.candidates import api as candidates_api
 from partyschool.candidates import cli as candidates_cli
 from partyschool.candidates import in_force as rules_in_force
+from partyschool.candidates import publicity_views
 from partyschool.candidates import views as candidates_views
 from partyschool.candidates.plans import views as plan_views
 from partyschool.candidates.twoway import views as twoway_views
@@ -45,6 +46,7 @@ BLUEPRINTS = (
     api_views.bp,
     candidates_views.bp,
     candidates_views.own,
+    publicity_views.bp,
     candidates_api.bp,
     plan_views.bp,
     twoway_views.bp,
