@@ -24,6 +24,7 @@ from partyschool.candidates import api as candidates_api
 from partyschool.candidates import cli as candidates_cli
 from partyschool.candidates import in_force as rules_in_force
 from partyschool.candidates import views as candidates_views
+from partyschool.candidates.archive import views as archive_views
 from partyschool.certificates import api as certificates_api
 from partyschool.certificates import cli as certificates_cli
 from partyschool.certificates import (
@@ -44,6 +45,7 @@ BLUEPRINTS = (
     candidates_views.bp,
     candidates_views.own,
     candidates_api.bp,
+    archive_views.bp,
     courses_views.bp,
     courses_api.bp,
     study_views.bp,
