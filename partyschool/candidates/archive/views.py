@@ -150,8 +150,9 @@ def download(material_id: int):
     path = upload_folder() / material.stored_name
     if not path.is_file():
         abort(404)
+    # Read whole (at most 20 MB): no open file outlives a response that is never closed.
     return send_file(
-        path,
+        BytesIO(path.read_bytes()),
         mimetype=content_type_of(material.stored_name),
         as_attachment=True,
         download_name=f"{material.kind.label}-{material.id}.{material.extension}",
