@@ -175,7 +175,7 @@ def test_records_and_certificates_change_only_through_their_rules(
         )
         def upload_a_material(self, who, kind, actor):
             self.clients[actor].post(
-                f"/materials/candidates/{self.candidate_ids[who]}",
+                f"/materials/candidates/{self.candidate_ids[who]}/upload",
                 {"kind": kind, "file": (io.BytesIO(document), "申请书.pdf")},
                 content_type="multipart/form-data",
             )

@@ -63,7 +63,7 @@ def campus(session, uploads):
 
 def _upload(client, candidate, text: str):
     return client.post(
-        f"/materials/candidates/{candidate.id}",
+        f"/materials/candidates/{candidate.id}/upload",
         {"kind": "application", "file": (io.BytesIO(pdf_bytes(text)), "申请书.pdf")},
         content_type="multipart/form-data",
     )

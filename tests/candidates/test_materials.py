@@ -42,7 +42,7 @@ def _candidate(session, school, **values):
 
 def _upload(client, candidate, name, data, kind="application", title=""):
     return client.post(
-        f"/materials/candidates/{candidate.id}",
+        f"/materials/candidates/{candidate.id}/upload",
         {"kind": kind, "title": title, "file": (io.BytesIO(data), name)},
         content_type="multipart/form-data",
         follow_redirects=True,

@@ -63,7 +63,7 @@ def index(candidate_id: int):
     return _page(_reviewable(candidate_id))
 
 
-@bp.post("/candidates/<int:candidate_id>")
+@bp.post("/candidates/<int:candidate_id>/upload")
 @allow(*ORGANIZERS)
 def upload(candidate_id: int):
     """Upload one document to the archive of a candidate of the user's branch school."""
