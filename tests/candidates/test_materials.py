@@ -7,6 +7,7 @@ import subprocess
 import zipfile
 
 import pytest
+from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
 
 from partyschool.accounts.models import Role
@@ -244,13 +245,27 @@ def test_the_pdf_export_has_a_cover_contents_and_the_documents(client, session, 
     assert ID_NUMBER not in text and "110105********002X" in text
 
 
-def test_an_unreadable_pdf_is_listed_but_not_merged(client, session, school, uploads):
+def test_unreadable_and_locked_documents_are_listed_but_not_merged(
+    client, session, school, uploads
+):
     candidate = _candidate(session, school)
     client.login("org")
     _upload(client, candidate, "坏.pdf", b"%PDF-1.7\nnot really a pdf")
+    _upload(client, candidate, "加密.pdf", _encrypted_pdf("加密的正文"), kind="thought_report")
+    _upload(client, candidate, "坏.jpg", b"\xff\xd8\xff\xe0" + b"0" * 100, kind="cultivation_form")
     response = client.get(f"/materials/candidates/{candidate.id}/archive.pdf")
     assert response.status_code == 200
-    assert "见 ZIP 压缩包" in _pdf_text(response.data)
+    text = _pdf_text(response.data)
+    assert text.count("见 ZIP 压缩包") == 2 and "加密的正文" not in text
+    assert "3. 入党积极分子 · 培养考察表" in text  # the broken image still has its page
+
+
+def _encrypted_pdf(text: str) -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes(text))))
+    writer.encrypt("secret")
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
 
 
 def test_another_branch_cannot_open_upload_check_or_export(client, session, school, uploads):

@@ -129,7 +129,9 @@ def archive_zip(candidate: Candidate, materials: Sequence[Material], folder: Pat
 def _pdf_pages(path: Path) -> int | None:
     """How many pages an uploaded PDF has, or None when it cannot be merged."""
     try:
-        pages = len(PdfReader(path).pages)
+        reader = PdfReader(path)
+        # An encrypted document cannot be copied page by page: it travels in the ZIP only.
+        pages = 0 if reader.is_encrypted else len(reader.pages)
     except (PyPdfError, OSError, ValueError, KeyError, TypeError) as error:
         log.warning("cannot read %s for merging: %s", path.name, error)
         return None
