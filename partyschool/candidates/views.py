@@ -530,6 +530,9 @@ def my_record(form: forms.VolunteerForm | None = None):
         context["approved_hours"] = sum(
             log.hours for log in candidate.volunteer_logs if log.status is VolunteerStatus.APPROVED
         )
+        materials = archive.materials_of(db.session, [candidate.id])[candidate.id]
+        context["materials"] = materials
+        context["stages"] = archive.checklist(candidate, materials)
     return render_template("candidates/my_record.html", **context)
 
 

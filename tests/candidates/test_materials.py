@@ -290,3 +290,19 @@ def test_another_branch_cannot_open_upload_check_or_export(client, session, scho
     assert response.status_code == 404
     assert _materials(session, candidate)[0].status is MaterialStatus.PENDING
     assert len(_materials(session, candidate)) == 1
+
+
+def test_the_activist_sees_what_is_missing_and_why_a_document_came_back(
+    client, session, school, uploads
+):
+    student = make_user(session, Role.ACTIVIST, school, username="stu")
+    candidate = _candidate(session, school, stage=Stage.ACTIVIST, user=student)
+    client.login("org")
+    _upload(client, candidate, "汇报.pdf", pdf_bytes("思想汇报"), kind="thought_report")
+    _check(client, _materials(session, candidate)[0], "returned", "字数不足，请充实内容")
+    client.post("/logout")
+    client.login("stu")
+    page = client.get("/my/record").get_data(as_text=True)
+    assert "思想汇报已退回：字数不足，请充实内容" in page
+    assert page.count(MISSING) == 2  # the application and the cultivation form
+    assert client.get(f"/materials/candidates/{candidate.id}").status_code == 403

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from partyschool.access import can_see_school
 from partyschool.accounts.models import ORGANIZERS, Role, User
@@ -59,6 +59,7 @@ def district_graduates(user: User) -> Select:
         .join(District, Building.district_id == District.id)
         .where(Candidate.level == Level.GRADUATE, District.party_school_id == user.party_school_id)
         .order_by(Candidate.student_no)
+        .options(selectinload(Candidate.room).selectinload(Room.building))
     )
 
 
