@@ -41,6 +41,8 @@ def _app(database_url, tmp_path_factory):
             "SQLITE_BUSY_TIMEOUT_MS": 10_000,
             # The demo data uploads documents: never into the working tree's instance folder.
             "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
+            # The suite's throwaway database need not survive a power cut (FULL: +4 ms a commit).
+            "SQLITE_SYNCHRONOUS": "NORMAL",
         }
     )
     with app.app_context():

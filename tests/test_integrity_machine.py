@@ -4,7 +4,8 @@ certificate's invariants checked after each step (hypothesis stateful testing).
 Entry points: the record pages (facts, corrections, promotions, overrides), the materials
 archive (upload, check or return, withdraw), the roster import,
 the historical migration, the JSON API, the CLI (re-judging, issuing a class), the batch
-button, revocation, re-issue and a switch of the rule set. Runs on SQLite and PostgreSQL.
+button, revocation, re-issue, a switch of the rule set, 公示 batches and their objections.
+Runs on SQLite and PostgreSQL.
 """
 
 import csv
@@ -21,11 +22,20 @@ from partyschool.accounts.models import Role
 from partyschool.audit import AuditEvent
 from partyschool.candidates import services
 from partyschool.candidates.archive.models import Material, MaterialStatus
-from partyschool.candidates.models import Candidate, StageChange
-from partyschool.candidates.rules import STAGE_LABELS, Stage
+from partyschool.candidates.models import (
+    Candidate,
+    PublicityBatch,
+    PublicityNotice,
+    PublicityObjection,
+    Review,
+    ReviewKind,
+    StageChange,
+    TrainingRecord,
+)
+from partyschool.candidates.rules import STAGE_LABELS, PublicityOutcome, Stage
 from partyschool.certificates.models import Certificate, CertificateStatus
 from partyschool.extensions import db, limiter, today
-from partyschool.organization.models import College
+from partyschool.organization.models import Building, College, District, Room
 from tests.candidates.material_files import pdf_bytes
 from tests.certificates.conftest import assert_records_agree
 from tests.conftest import Client, _empty_database
@@ -92,10 +102,33 @@ def test_records_and_certificates_change_only_through_their_rules(
                 "top": make_user(session, Role.SCHOOL_ADMIN, school_level(session), username="top"),
                 "stu": make_user(session, Role.ACTIVIST, school, username="stu"),
             }
-            session.add(College(code="math", name="数学学院"))
+            college = College(code="math", name="数学学院", notice_building="数学楼")
+            district = District(code="d1", name="第一学区", party_school=school)
+            building = Building(name="北区1号楼", party_school=school, district=district)
+            session.add(college)
             candidates = [
-                make_ready_activist(session, school, name=f"学生{n}") for n in range(CANDIDATES)
+                make_ready_activist(
+                    session,
+                    school,
+                    name=f"学生{n}",
+                    stage=Stage.CANDIDATE if n == 0 else Stage.ACTIVIST,
+                    college=college,
+                    district=district,
+                    room=Room(building=building, number=f"10{n}"),
+                )
+                for n in range(CANDIDATES)
             ]
+            # The first is a 发展对象 ready for 公示: trained and reviewed.
+            candidates[0].trainings.append(
+                TrainingRecord(
+                    target_stage=Stage.CANDIDATE,
+                    class_name="第1期发展对象培训班",
+                    completed_on=today(),
+                    evidence="结业证书",
+                )
+            )
+            for kind in ReviewKind:
+                candidates[0].reviews.append(Review(kind=kind, is_passed=True, decided_on=today()))
             self.class_ = make_ended_class(session, school)
             for n in range(2):
                 make_completed_enrolment(session, self.class_, f"学员{n}")
@@ -108,6 +141,7 @@ def test_records_and_certificates_change_only_through_their_rules(
             for name in self.users:
                 self.clients[name] = Client(app)
                 self.clients[name].login(name)
+            self.publicize((0,), 0)  # a 公示 running from the start, for objections to meet
 
         # --- helpers ---------------------------------------------------------------------
 
@@ -200,6 +234,69 @@ def test_records_and_certificates_change_only_through_their_rules(
             ids = session.scalars(select(Material.id).order_by(Material.id)).all()
             if n < len(ids):
                 self.clients["org"].post(f"/materials/{ids[n]}/withdraw", {"reason": reason})
+
+        # --- 公示 batches and their objections ------------------------------------------
+
+        @rule(
+            chosen=st.sampled_from([(0,), (0, 1), (1, 2)]),
+            offset=st.sampled_from([0, -1, 31]),
+        )
+        def publicize(self, chosen, offset):
+            ids = [self.candidate_ids[n] for n in chosen]
+            stages = {i: self.fresh(i).stage for i in ids}
+            known = set(session.scalars(select(PublicityBatch.id)))
+            starts = today() + timedelta(days=offset)
+            self.clients["org"].post(
+                "/candidates/publicity/batches/new",
+                {
+                    "step": "become_probationary",
+                    "candidate_ids": [str(i) for i in ids],
+                    "starts_on": starts.isoformat(),
+                    "ends_on": (starts + timedelta(days=6)).isoformat(),
+                    "contact_person": "王老师",
+                    "contact_phone": "86598000",
+                },
+            )
+            session.rollback()
+            new = [b for b in session.scalars(select(PublicityBatch)) if b.id not in known]
+            if new:  # all or nobody, each a 发展对象, starting between today and a month on
+                [batch] = new
+                assert sorted(n.candidate_id for n in batch.notices) == ids
+                assert all(stage is Stage.CANDIDATE for stage in stages.values()), stages
+                assert offset == 0
+
+        @rule(n=st.integers(0, 5), offset=st.sampled_from([-30, 0, 1]))
+        def raise_an_objection(self, n, offset):
+            session.rollback()
+            notices = session.scalars(
+                select(PublicityNotice)
+                .where(PublicityNotice.outcome == PublicityOutcome.PENDING)
+                .order_by(PublicityNotice.id)
+            ).all()
+            if notices:
+                notice = notices[n % len(notices)]
+                self.clients["org"].post(
+                    f"/candidates/publicity/batches/{notice.batch_id}/objections",
+                    {
+                        "notice_id": notice.id,
+                        "raised_on": (today() + timedelta(days=offset)).isoformat(),
+                        "content": "反映寝室卫生问题",
+                    },
+                )
+
+        @rule(n=st.integers(0, 5), finding=st.sampled_from(["substantiated", "unfounded"]))
+        def resolve_an_objection(self, n, finding):
+            session.rollback()
+            open_ = session.scalars(
+                select(PublicityObjection.id)
+                .where(PublicityObjection.resolved_on.is_(None))
+                .order_by(PublicityObjection.id)
+            ).all()
+            if open_:
+                self.clients["org"].post(
+                    f"/candidates/publicity/objections/{open_[n % len(open_)]}/resolve",
+                    {"finding": finding, "finding_note": "经核查", "resolved_on": today()},
+                )
 
         # --- imports -----------------------------------------------------------------------
 
@@ -307,6 +404,21 @@ def test_records_and_certificates_change_only_through_their_rules(
                 assert dates == sorted(dates), candidate.student_no
                 assert all(d <= today() for d in dates)
                 assert changes[-1].stage is candidate.stage
+
+        @invariant()
+        def an_objection_holds_its_notice_until_resolved(self):
+            if not hasattr(self, "users"):
+                return
+            session.rollback()
+            session.expire_all()
+            for notice in session.scalars(select(PublicityNotice)):
+                objections = notice.raised_objections
+                assert notice.has_unresolved_objection == any(
+                    o.resolved_on is None for o in objections
+                )
+                assert all(notice.starts_on <= o.raised_on <= notice.ends_on for o in objections)
+                if any(o.finding == "substantiated" for o in objections):
+                    assert notice.outcome is PublicityOutcome.FAILED
 
         @invariant()
         def one_valid_certificate_per_enrolment_agreeing_with_the_record(self):

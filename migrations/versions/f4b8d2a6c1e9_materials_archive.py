@@ -3,7 +3,7 @@
 The documents each stage of a candidate's file needs (入党材料归档), uploaded and checked.
 
 Revision ID: f4b8d2a6c1e9
-Revises: c3f1a2b4d5e6
+Revises: b7e2d4f6a8c1
 Create Date: 2026-11-30 11:30:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = 'f4b8d2a6c1e9'
-down_revision = 'c3f1a2b4d5e6'
+down_revision = 'b7e2d4f6a8c1'
 branch_labels = None
 depends_on = None
 
