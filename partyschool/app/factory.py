@@ -25,6 +25,7 @@ from partyschool.candidates import cli as candidates_cli
 from partyschool.candidates import in_force as rules_in_force
 from partyschool.candidates import publicity_views
 from partyschool.candidates import views as candidates_views
+from partyschool.candidates.archive import views as archive_views
 from partyschool.candidates.plans import views as plan_views
 from partyschool.candidates.twoway import views as twoway_views
 from partyschool.certificates import api as certificates_api
@@ -48,6 +49,7 @@ BLUEPRINTS = (
     candidates_views.own,
     publicity_views.bp,
     candidates_api.bp,
+    archive_views.bp,
     plan_views.bp,
     twoway_views.bp,
     courses_views.bp,

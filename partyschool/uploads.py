@@ -78,6 +78,17 @@ VIDEOS = UploadRule(
     },
     200 * 1024 * 1024,
 )
+MATERIALS = UploadRule(
+    "入党材料",
+    {
+        "pdf": PDF,
+        "docx": ATTACHMENTS.types["docx"],
+        "png": ATTACHMENTS.types["png"],
+        "jpg": JPG,
+        "jpeg": JPG,
+    },
+    20 * 1024 * 1024,
+)
 CONTENT_TYPES = {
     ext: t.content_type for rule in (ATTACHMENTS, VIDEOS) for ext, t in rule.types.items()
 }
