@@ -279,9 +279,6 @@ def show(attempt_id: int):
 def save(attempt_id: int, question_id: int, data: AnswerIn):
     """Save an answer; after the server's deadline it is kept apart as late."""
     now, user_id = utcnow(), current_user.id
-    # End the transaction that found the user: its connection goes back to the pool, where
-    # the group commit's leader may need it (threads waiting on the leader hold none).
-    db.session.rollback()
     with _refusals():
         if services.save_while_open(
             db.session, user_id, attempt_id, question_id, data.response, now

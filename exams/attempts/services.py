@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from courses.models import Enrolment, EnrolmentStatus
 from courses.study.services import class_hours
+from exams.attempts.asked import asked
 from exams.models import (
     Answer,
     Attempt,
@@ -233,7 +234,9 @@ def start_while_open(
         written = group_commit.of_app().execute(insert(Attempt).returning(Attempt.id), values)
     except IntegrityError:
         return None  # a parallel start won: `start` resumes its attempt
-    return Attempt(id=written.rows[0].id, answers=[], late_answers=[], **values)
+    attempt_id = written.rows[0].id
+    asked.remember(attempt_id, values["seed"], values["items"])
+    return Attempt(id=attempt_id, answers=[], late_answers=[], **values)
 
 
 def open_attempt(
@@ -284,45 +287,36 @@ def save_while_open(
     any of this does not hold (nothing written): `save` then decides (late answers,
     refusals, not found) — also when a submit landed first."""
     check_response(response)
-    params = {"attempt_id": attempt_id, "question_id": question_id, "user_id": user_id}
+    known = asked.of(session, attempt_id)
+    if known is None or question_id not in known[1]:
+        return False
+    params = {"attempt_id": attempt_id, "seed": known[0], "user_id": user_id, "now": now}
+    params |= {"question_id": question_id, "response": response}
     statement = _answer_upsert(session.get_bind().dialect.name)
-    written = group_commit.of_app().execute(statement, {**params, "response": response, "now": now})
-    return written.rowcount == 1
-
-
-# What the two databases spell differently: a JSON parameter, and "the attempt asks this
-# question" (its items hold {"question_id": ...} objects).
-_DIALECTS = {
-    "sqlite": (
-        ":response",
-        "EXISTS (SELECT 1 FROM json_each(attempts.items) AS item"
-        " WHERE json_extract(item.value, '$.question_id') = :question_id)",
-    ),
-    "postgresql": (
-        "CAST(:response AS JSON)",
-        "CAST(attempts.items AS JSONB) @> jsonb_build_array(jsonb_build_object("
-        "'question_id', CAST(:question_id AS INTEGER)))",
-    ),
-}
+    session.rollback()  # the connection back to the pool, for the group commit's leader
+    if group_commit.of_app().execute(statement, params).rowcount == 1:
+        return True
+    asked.forget(attempt_id)  # in case what is remembered is of another attempt
+    return False
 
 
 @cache
 def _answer_upsert(dialect: str) -> TextClause:
     """Insert or replace an answer, only while its attempt is the user's, in progress and in
-    time, and asks the question.
+    time (the seed: the attempt whose questions were looked up).
 
     Written out because SQLAlchemy cannot cache a dialect's INSERT ... SELECT ... ON
     CONFLICT, and compiling it again on every save cost more than the rest of the save."""
-    response, asks_question = _DIALECTS[dialect]
+    response = "CAST(:response AS JSON)" if dialect == "postgresql" else ":response"
     answers = Answer.__table__.c
     return text(
-        "INSERT INTO answers"  # noqa: S608 - no input in it, only the dialect's spellings
+        "INSERT INTO answers"  # noqa: S608 - no input in it: the database's JSON parameter
         " (attempt_id, question_id, response, saved_at, is_final, grader_comment)"
         f" SELECT id, :question_id, {response}, :now, false, '' FROM attempts"
-        " WHERE id = :attempt_id AND status = :in_progress AND deadline_at >= :now"
-        " AND enrolment_id IN (SELECT enrolments.id FROM enrolments JOIN candidates"
-        " ON candidates.id = enrolments.candidate_id WHERE candidates.user_id = :user_id)"
-        f" AND {asks_question}"
+        " WHERE id = :attempt_id AND seed = :seed AND status = :in_progress"
+        " AND deadline_at >= :now AND enrolment_id IN (SELECT enrolments.id FROM enrolments"
+        " JOIN candidates ON candidates.id = enrolments.candidate_id"
+        " WHERE candidates.user_id = :user_id)"
         " ON CONFLICT (attempt_id, question_id)"
         " DO UPDATE SET response = excluded.response, saved_at = excluded.saved_at"
     ).bindparams(

@@ -11,6 +11,7 @@ from sqlalchemy import event, func, select
 from courses.models import EnrolmentStatus
 from exams.attempts import services
 from exams.attempts.api import result_for
+from exams.attempts.asked import asked
 from exams.models import (
     Answer,
     Attempt,
@@ -433,9 +434,9 @@ def test_regrade_after_a_key_is_corrected(client, session, exam):
 
 
 def test_the_answer_write_applies_only_while_the_attempt_is_open(client, session, exam):
-    """The save's one guarded statement writes only to the user's own attempt, in progress,
-    in time, for one of its questions; anything else (a submit landing first included) is
-    left to the slow path."""
+    """The save's one guarded statement writes only to the user's own attempt (the one whose
+    questions were looked up: its seed), in progress, in time; anything else (a submit
+    landing first included) is left to the slow path."""
     client.login("stu")
     state = start(client, exam)
     attempt = session.get(Attempt, state["attempt_id"])
@@ -443,17 +444,14 @@ def test_the_answer_write_applies_only_while_the_attempt_is_open(client, session
     question_id = state["questions"][0]["question_id"]
     owner = session.scalar(select(User.id).where(User.username == "stu"))
     params = {"attempt_id": attempt.id, "question_id": question_id, "now": utcnow()}
-    params["user_id"] = owner
+    params |= {"user_id": owner, "seed": attempt.seed}
     assert session.execute(upsert, {**params, "response": "甲"}).rowcount == 1
     assert session.execute(upsert, {**params, "response": ["乙", "䶮𠮷"]}).rowcount == 1
     late = attempt.deadline_at + timedelta(seconds=1)
     assert session.execute(upsert, {**params, "response": "丙", "now": late}).rowcount == 0
     other = make_user(session, Role.ACTIVIST, username="other").id
     assert session.execute(upsert, {**params, "response": "丙", "user_id": other}).rowcount == 0
-    not_asked = make_bank(session, questions=QUESTIONS[:1]).questions[0].id
-    assert (
-        session.execute(upsert, {**params, "response": 0, "question_id": not_asked}).rowcount == 0
-    )
+    assert session.execute(upsert, {**params, "response": "丙", "seed": "other"}).rowcount == 0
     attempt.status, attempt.submitted_at = AttemptStatus.SUBMITTED, utcnow()
     session.flush()
     assert session.execute(upsert, {**params, "response": "丁"}).rowcount == 0
@@ -518,3 +516,21 @@ def test_a_start_writes_only_its_attempt_and_a_resume_writes_nothing(app, client
     resumed, writes, _ = start_once()
     assert writes == []
     assert resumed == {**started, "server_now": resumed["server_now"]}
+
+
+def test_what_a_server_remembers_of_another_attempt_writes_nothing_wrong(client, session, exam):
+    """A remembered seed that is not the attempt's (another database's attempt with the same
+    id) makes the one-statement save write nothing: the full path saves it, and the entry is
+    dropped."""
+    client.login("stu")
+    state = start(client, exam)
+    question_id = state["questions"][0]["question_id"]
+    attempt = session.get(Attempt, state["attempt_id"])
+    asked.remember(attempt.id, "another attempt's seed", attempt.items)
+    assert put_answer(client, state, question_id, {"response": "甲"}).status_code == 200
+    assert asked._entries.get(attempt.id) is None
+    assert put_answer(client, state, question_id, {"response": "乙"}).status_code == 200
+    assert asked._entries[attempt.id][0] == attempt.seed
+    session.rollback()  # a fresh look at what the requests committed
+    stored = session.scalar(select(Answer.response).where(Answer.attempt_id == attempt.id))
+    assert stored == "乙"
