@@ -170,6 +170,13 @@ class Candidate(Audited, db.Model):
     probation_decisions: Mapped[list["ProbationDecision"]] = relationship(
         order_by="ProbationDecision.decided_on", cascade="all, delete-orphan"
     )
+    # In candidates.reports.models: 思想汇报 and the half-yearly 考察意见.
+    thought_reports: Mapped[list["ThoughtReport"]] = relationship(  # noqa: F821
+        order_by="ThoughtReport.submitted_on", cascade="all, delete-orphan"
+    )
+    half_year_assessments: Mapped[list["HalfYearAssessment"]] = relationship(  # noqa: F821
+        order_by="HalfYearAssessment.period", cascade="all, delete-orphan"
+    )
 
     audit_ignores = frozenset(
         {"evaluated_on", "evaluated_ruleset", "next_step", "is_blocked", "blocking_summary"}
@@ -258,7 +265,7 @@ class Contact(_Fact, db.Model):
     __tablename__ = "contacts"
     audit_title = "培养联系人/入党介绍人"
     audit_labels = MappingProxyType(
-        {"kind": "类别", "person_name": "姓名", "assigned_on": "确定日期"}
+        {"kind": "类别", "person_name": "姓名", "assigned_on": "确定日期", "user_id": "账号"}
     )
     audit_value_labels = MappingProxyType(
         {"kind": {"contact": "培养联系人", "sponsor": "入党介绍人"}}
@@ -267,6 +274,9 @@ class Contact(_Fact, db.Model):
     kind: Mapped[ContactKind] = mapped_column(enum_column(ContactKind))
     person_name: Mapped[str] = mapped_column(String(100))
     assigned_on: Mapped[date]
+    # The contact's account on this site, if any: it may read and comment the candidate's
+    # thought reports and write the half-yearly 考察意见.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
 
 class Opinion(_Fact, db.Model):
@@ -513,3 +523,8 @@ class RuleSetChoice(Audited, db.Model):
     def audit_candidate_id(self) -> int | None:
         """A rule set belongs to no one candidate's record."""
         return None
+
+
+# The archive's reports live in their own module; importing it here registers them with the
+# mapper before Candidate's relationships to them are resolved.
+from partyschool.candidates.reports import models as _reports  # noqa: E402, F401
