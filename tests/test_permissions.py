@@ -26,6 +26,7 @@ from exams.questions import QuestionData, QuestionType, to_json
 from partyschool.access import rule_for
 from partyschool.accounts.models import Notification, Role, User
 from partyschool.candidates.models import Candidate, TrainingRecord, Veto, VolunteerLog
+from partyschool.candidates.reports.models import ThoughtReport
 from partyschool.candidates.rules import VetoHolder
 from partyschool.certificates.models import Certificate
 from partyschool.extensions import db, today, utcnow
@@ -119,6 +120,15 @@ def world(session) -> World:
     certificate_a = make_certificate(session, enrolment_a)
     notification_a = Notification(user_id=users_a[Role.ACTIVIST].id, text=MARKER, url="/")
     session.add(notification_a)
+    candidate_a.thought_reports.append(
+        ThoughtReport(
+            title=MARKER,
+            body=MARKER,
+            submitted_on=today(),
+            stored_name="t" * 32 + ".pdf",
+            original_name=f"{MARKER}.pdf",
+        )
+    )
     session.commit()
     return World(
         school_a,
@@ -218,6 +228,7 @@ FOREIGN_IDS = {
     "serial": lambda w: w.certificate_a.serial,
     "certificate_id": lambda w: w.certificate_a.id,
     "notification_id": lambda w: w.notification_a.id,
+    "thought_report_id": lambda w: w.candidate_a.thought_reports[0].id,
 }
 
 

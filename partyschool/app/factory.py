@@ -24,6 +24,7 @@ from partyschool.candidates import api as candidates_api
 from partyschool.candidates import cli as candidates_cli
 from partyschool.candidates import in_force as rules_in_force
 from partyschool.candidates import views as candidates_views
+from partyschool.candidates.reports import views as thought_report_views
 from partyschool.certificates import api as certificates_api
 from partyschool.certificates import cli as certificates_cli
 from partyschool.certificates import (
@@ -43,6 +44,7 @@ BLUEPRINTS = (
     api_views.bp,
     candidates_views.bp,
     candidates_views.own,
+    thought_report_views.bp,
     candidates_api.bp,
     courses_views.bp,
     courses_api.bp,

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partyschool.accounts.models import User
 from partyschool.audit import Audited
-from partyschool.candidates.models import _Fact
+from partyschool.candidates.models import Candidate, _Fact
 from partyschool.extensions import db, utcnow
 
 
@@ -32,6 +32,7 @@ class ThoughtReport(_Fact, db.Model):
     original_name: Mapped[str | None] = mapped_column(String(200))
 
     recorded_by: Mapped[User | None] = relationship()
+    candidate: Mapped[Candidate] = relationship(viewonly=True)
     comments: Mapped[list["ReportComment"]] = relationship(
         order_by="ReportComment.commented_at", cascade="all, delete-orphan"
     )
