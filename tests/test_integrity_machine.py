@@ -1,9 +1,10 @@
 """Random sequences of real operations through every entry point, with the record's and the
 certificate's invariants checked after each step (hypothesis stateful testing).
 
-Entry points: the record pages (facts, corrections, promotions, overrides), the roster import,
-the historical migration, the JSON API, the CLI (re-judging, issuing a class), the batch
-button, revocation, re-issue and a switch of the rule set. Runs on SQLite and PostgreSQL.
+Entry points: the record pages (facts, corrections, promotions, overrides), thought reports and
+half-yearly assessments, the roster import, the historical migration, the JSON API, the CLI
+(re-judging, issuing a class), the batch button, revocation, re-issue and a switch of the rule
+set. Runs on SQLite and PostgreSQL.
 """
 
 import csv
@@ -19,7 +20,8 @@ from partyschool.accounts.models import Role
 from partyschool.audit import AuditEvent
 from partyschool.candidates import services
 from partyschool.candidates.models import Candidate, StageChange
-from partyschool.candidates.rules import STAGE_LABELS, Stage
+from partyschool.candidates.reports.forms import recent_half_years
+from partyschool.candidates.rules import STAGE_LABELS, Stage, half_year_bounds
 from partyschool.certificates.models import Certificate, CertificateStatus
 from partyschool.extensions import db, limiter, today
 from partyschool.organization.models import College
@@ -82,8 +84,12 @@ def test_records_and_certificates_change_only_through_their_rules(app, session):
                 "stu": make_user(session, Role.ACTIVIST, school, username="stu"),
             }
             session.add(College(code="math", name="数学学院"))
+            # The first candidate is the activist `stu`, who hands in thought reports.
             candidates = [
-                make_ready_activist(session, school, name=f"学生{n}") for n in range(CANDIDATES)
+                make_ready_activist(
+                    session, school, name=f"学生{n}", user=self.users["stu"] if n == 0 else None
+                )
+                for n in range(CANDIDATES)
             ]
             self.class_ = make_ended_class(session, school)
             for n in range(2):
@@ -154,6 +160,26 @@ def test_records_and_certificates_change_only_through_their_rules(app, session):
                     f"/candidates/{candidate.id}/facts/veto/{fact.id}/withdraw",
                     {"change_reason": "录入有误"},
                 )
+
+        @rule(offset=OFFSETS, with_text=st.booleans())
+        def hand_in_a_thought_report(self, offset, with_text):
+            on = (today() + timedelta(days=offset)).isoformat()
+            form = {
+                "title": "思想汇报",
+                "submitted_on": on,
+                "body": "学习体会" if with_text else "",
+            }
+            self.clients["stu"].post("/my/thought-reports", form)
+
+        @rule(who=st.integers(0, CANDIDATES - 1), offset=OFFSETS, back=st.integers(0, 5))
+        def write_a_half_year_assessment(self, who, offset, back):
+            period = recent_half_years(today())[back][0]
+            form = {
+                "period": period,
+                "written_on": (today() + timedelta(days=offset)).isoformat(),
+                "content": "表现良好",
+            }
+            self.clients["org"].post(f"/candidates/{self.candidate_ids[who]}/thought-reports", form)
 
         # --- imports -----------------------------------------------------------------------
 
@@ -261,6 +287,25 @@ def test_records_and_certificates_change_only_through_their_rules(app, session):
                 assert dates == sorted(dates), candidate.student_no
                 assert all(d <= today() for d in dates)
                 assert changes[-1].stage is candidate.stage
+
+        @invariant()
+        def reports_and_assessments_dated_within_the_record(self):
+            if not hasattr(self, "users"):
+                return
+            session.rollback()
+            session.expire_all()
+            for candidate in session.scalars(select(Candidate)):
+                began = min(c.entered_on for c in candidate.stage_changes)
+                assert all(began <= r.submitted_on <= today() for r in candidate.thought_reports)
+                assert all(r.body or r.stored_name for r in candidate.thought_reports)
+                periods = [a.period for a in candidate.half_year_assessments]
+                assert len(periods) == len(set(periods)), candidate.student_no
+                activist = [c.entered_on for c in candidate.stage_changes if c.stage == "activist"]
+                for item in candidate.half_year_assessments:
+                    assert item.written_on <= today()
+                    if item.recorded_by_id is not None:  # written through the door, not seeded
+                        assert activist and item.written_on >= activist[0]
+                        assert half_year_bounds(item.period)[0] <= item.written_on
 
         @invariant()
         def one_valid_certificate_per_enrolment_agreeing_with_the_record(self):
