@@ -417,3 +417,45 @@ def test_the_demo_shows_a_complete_and_a_missing_case(client, demo_data, session
     assert "national.half_year_assessments" not in complete
     missing = client.get(f"/candidates/{by_name['张三'].id}").get_data(True)
     assert "缺少思想汇报" in missing and "半年考察意见仅1次" in missing
+
+
+# --- the workbenches -----------------------------------------------------------------------
+
+
+def test_workbenches_show_what_is_due_and_what_awaits_a_comment(client, demo_data, session):
+    from partyschool.app import demo
+
+    client.login("activist", demo.DEMO_PASSWORD)
+    home = client.get("/").get_data(True)
+    assert "缺少思想汇报" in home and "在“思想汇报”页面递交思想汇报" in home
+    client.post("/logout")
+    client.login("organizer", demo.DEMO_PASSWORD)
+    home = client.get("/").get_data(True)
+    queue = home[home.index('data-testid="reports-awaiting"') :]
+    assert "王五" in queue[: queue.index("</section>")]
+    blocked = client.get("/candidates/?reason=reports").get_data(True)
+    assert "张三" in blocked and "王五" not in blocked
+    client.post("/logout")
+    client.login("teacher", demo.DEMO_PASSWORD)  # 张三's contact: their one report is commented
+    assert 'data-testid="reports-awaiting"' not in client.get("/").get_data(True)
+
+
+def test_a_contacts_workbench_lists_the_new_report(app, client, session, people):
+    candidate, student, _ = people
+    with app.app_context():
+        reports.submit_report(
+            session,
+            candidate,
+            student,
+            title="十月汇报",
+            body="x",
+            submitted_on=today(),
+            today=today(),
+        )
+    session.commit()
+    client.login("contact")
+    home = client.get("/").get_data(True)
+    assert 'data-testid="reports-awaiting"' in home and "十月汇报" in home
+    client.post("/logout")
+    client.login("other_teacher")
+    assert "十月汇报" not in client.get("/").get_data(True)

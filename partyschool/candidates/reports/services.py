@@ -4,9 +4,9 @@ and write them, and the dates and periods they may carry. Functions only flush."
 import re
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from partyschool.accounts.models import ORGANIZERS, Role, User
 from partyschool.accounts.notifications import notify
@@ -178,14 +178,15 @@ def record_assessment(
     return assessment
 
 
-def awaiting_comment(session: Session, user: User, limit: int = 20) -> list[ThoughtReport]:
-    """Reports no one has commented yet, of the candidates this user may comment on."""
+def awaiting_comment(
+    session: Session, user: User, limit: int = 20
+) -> tuple[int, list[ThoughtReport]]:
+    """How many reports no one has commented yet wait for this user (an organizer's branch, or
+    the candidates whose contact they are), and the oldest few with their candidate."""
     stmt = (
         select(ThoughtReport)
         .join(Candidate, Candidate.id == ThoughtReport.candidate_id)
         .where(~ThoughtReport.comments.any())
-        .order_by(ThoughtReport.submitted_on, ThoughtReport.id)
-        .limit(limit)
     )
     if user.role in ORGANIZERS:
         if not user.has_school_scope:
@@ -199,5 +200,9 @@ def awaiting_comment(session: Session, user: User, limit: int = 20) -> list[Thou
             )
         )
     else:
-        return []
-    return list(session.scalars(stmt))
+        return 0, []
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    oldest = stmt.options(contains_eager(ThoughtReport.candidate)).order_by(
+        ThoughtReport.submitted_on, ThoughtReport.id
+    )
+    return total, list(session.scalars(oldest.limit(limit)))

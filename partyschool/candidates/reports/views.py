@@ -110,9 +110,11 @@ def _submit(candidate: Candidate, form: forms.ReportForm) -> ThoughtReport | Non
 @allow(*STAFF)
 def index():
     """Reports awaiting a comment, and the candidates whose contact the user is."""
+    total, awaiting = reports.awaiting_comment(db.session, current_user, limit=100)
     return render_template(
         "candidates/reports/index.html",
-        awaiting=reports.awaiting_comment(db.session, current_user, limit=100),
+        total=total,
+        awaiting=awaiting,
         mine=reports.contact_candidates(db.session, current_user),
     )
 
