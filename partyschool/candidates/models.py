@@ -277,6 +277,7 @@ class Contact(_Fact, db.Model):
     # The contact's account on this site, if any: it may read and comment the candidate's
     # thought reports and write the half-yearly 考察意见.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
 
 
 class Opinion(_Fact, db.Model):

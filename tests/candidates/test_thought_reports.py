@@ -459,3 +459,23 @@ def test_a_contacts_workbench_lists_the_new_report(app, client, session, people)
     client.post("/logout")
     client.login("other_teacher")
     assert "十月汇报" not in client.get("/").get_data(True)
+
+
+def test_the_organizer_ties_a_contact_to_an_account_of_the_branch(client, session, people):
+    candidate, _, contact = people
+    far = session.scalar(select(User).where(User.username == "far_org"))
+    client.login("org")
+    url = f"/candidates/{candidate.id}/facts/contact"
+    form = client.get(url).get_data(True)
+    assert "刘老师（contact）" in form and "far_org" not in form
+    values = {"kind": "contact", "person_name": "张老师", "assigned_on": today().isoformat()}
+    assert client.post(url, values | {"user_id": str(far.id)}).status_code == 200
+    assert client.post(url, values | {"user_id": str(contact.id)}).status_code == 302
+    assert client.post(url, values | {"person_name": "无账号", "user_id": ""}).status_code == 302
+    contacts = reread(session).get(Candidate, candidate.id).contacts
+    assert sorted((c.person_name, c.user_id) for c in contacts) == [
+        ("刘老师", contact.id),
+        ("张老师", contact.id),
+        ("无账号", None),
+    ]
+    assert "本站账号 contact" in client.get(f"/candidates/{candidate.id}").get_data(True)

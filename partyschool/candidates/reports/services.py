@@ -43,6 +43,17 @@ def may_read(user: User, candidate: Candidate) -> bool:
     )
 
 
+def contact_accounts(session: Session, candidate: Candidate) -> list[User]:
+    """The staff accounts of the candidate's branch school a contact may be tied to."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.party_school_id == candidate.party_school_id, User.role != Role.ACTIVIST)
+            .order_by(User.username)
+        )
+    )
+
+
 def contact_candidates(session: Session, user: User) -> list[Candidate]:
     """The candidates whose cultivation contact this user is."""
     return list(
