@@ -71,6 +71,14 @@ def test_report_from_the_phone_commented_by_the_contact(browser, live_server, se
     page.get_by_role("button", name="提交批阅意见").click()
     expect(page.get_by_test_id("comments")).to_contain_text("体会真切")
     screenshot(page, "thought-report-commented-390")
+    # The contact also writes this half-year's 考察意见 from the phone.
+    page.get_by_role("link", name="返回王䶮的思想汇报与考察").click()
+    page.fill("textarea[name=content]", "学习认真，乐于助人，群众基础较好。")
+    page.get_by_role("button", name="保存考察意见").click()
+    expect(page.locator("body")).to_contain_text("半年考察意见已保存")
+    expect(page.locator("table").last).to_contain_text("学习认真，乐于助人")
+    assert_fits(page, PHONE["width"], "assessments")
+    screenshot(page, "thought-report-assessment-390")
     context.close()
 
     context, page = sign_in(browser, live_server, "phone_student")
