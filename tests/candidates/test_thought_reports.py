@@ -348,6 +348,8 @@ def test_a_file_report_is_stored_and_served_only_as_a_download(client, session, 
     response = fetch(client, f"/thought-reports/{report.id}/file")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"].startswith("sandbox")
     assert response.data.startswith(b"%PDF-")
     client.post("/logout")
     for outsider in ("other_teacher", "stranger", "far_org"):
