@@ -481,3 +481,21 @@ def test_the_organizer_ties_a_contact_to_an_account_of_the_branch(client, sessio
         ("无账号", None),
     ]
     assert "本站账号 contact" in client.get(f"/candidates/{candidate.id}").get_data(True)
+
+
+def test_a_contact_records_a_report_handed_in_on_paper(client, session, people, uploads):
+    candidate, _, _ = people
+    url = f"/candidates/{candidate.id}/thought-reports/paper"
+    scan = (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 64), "扫描件.png")
+    values = {"title": "纸质汇报", "submitted_on": (today() - 10 * DAY).isoformat()}
+    client.login("other_teacher")
+    assert client.post(url, values | {"body": "x"}).status_code == 404
+    client.post("/logout")
+    client.login("contact")
+    page = client.post(url, values | {"submitted_on": (today() + DAY).isoformat(), "body": "x"})
+    assert "不能晚于今天" in page.get_data(True)
+    response = client.post(url, values | {"file": scan}, content_type="multipart/form-data")
+    assert response.status_code == 302
+    [report] = reread(session).scalars(select(ThoughtReport)).all()
+    assert report.original_name == "扫描件.png" and report.submitted_on == today() - 10 * DAY
+    assert fetch(client, f"/thought-reports/{report.id}/file").mimetype == "image/png"

@@ -202,4 +202,28 @@ def candidate_reports(candidate_id: int):
             db.session.commit()
             flash("半年考察意见已保存", "info")
             return redirect(url_for(".candidate_reports", candidate_id=candidate.id))
-    return render_template("candidates/reports/candidate.html", candidate=candidate, form=form)
+    return render_template(
+        "candidates/reports/candidate.html",
+        candidate=candidate,
+        form=form,
+        paper_form=forms.ReportForm(formdata=None, submitted_on=today()),
+    )
+
+
+@bp.post("/candidates/<int:candidate_id>/thought-reports/paper")
+@allow(*STAFF)
+def record_paper_report(candidate_id: int):
+    """Record a thought report the candidate handed in on paper (a contact or organizer)."""
+    candidate = _candidate(candidate_id)
+    if not reports.may_comment(current_user, candidate):
+        abort(404)
+    paper_form = forms.ReportForm()
+    if paper_form.validate_on_submit() and _submit(candidate, paper_form):
+        flash("纸质思想汇报已登记", "info")
+        return redirect(url_for(".candidate_reports", candidate_id=candidate.id))
+    return render_template(
+        "candidates/reports/candidate.html",
+        candidate=candidate,
+        form=forms.AssessmentForm(formdata=None, today=today(), written_on=today()),
+        paper_form=paper_form,
+    )
