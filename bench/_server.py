@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from courses.models import Course, Enrolment, EnrolmentStatus, TrainingClass  # noqa: E402
@@ -44,9 +45,10 @@ from exams.models import (  # noqa: E402
 from exams.questions import QuestionData, QuestionType, to_json, validate  # noqa: E402
 from partyschool.accounts import services as accounts  # noqa: E402
 from partyschool.accounts.models import Role, User  # noqa: E402
+from partyschool.app.factory import create_app  # noqa: E402
 from partyschool.candidates.models import Candidate, StageChange  # noqa: E402
 from partyschool.candidates.rules import Level, Stage  # noqa: E402
-from partyschool.extensions import today, utcnow  # noqa: E402
+from partyschool.extensions import db, today, utcnow  # noqa: E402
 from partyschool.organization.models import PartySchool, SchoolKind  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -275,7 +277,54 @@ def lost(acknowledged: dict[tuple[int, int], Any], found: Stored) -> list[tuple[
     ]
 
 
+def durability(session: Session) -> dict[str, str]:
+    """The database's settings that decide whether a commit survives a power cut."""
+    if session.get_bind().dialect.name == "sqlite":
+        level = session.execute(text("PRAGMA synchronous")).scalar()
+        return {"synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[level]}
+    return {
+        name: session.execute(text(f"SHOW {name}")).scalar()
+        for name in ("fsync", "synchronous_commit", "full_page_writes")
+    }
+
+
 # -- gunicorn ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def exam_site(database_url: str | None, trainees: int, questions: int, **server_options):
+    """A fresh database holding an exam of `trainees` (see populate_exam) served by gunicorn;
+    yields (port, setup, url, server) and stops the server afterwards. SQLite in a temporary
+    directory unless a database URL is given."""
+    with tempfile.TemporaryDirectory(prefix="bench-exam-") as workdir:
+        url = database_url or f"sqlite:///{workdir}/bench.db"
+        env = {
+            "DATABASE_URL": url,
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "UPLOAD_FOLDER": f"{workdir}/uploads",
+        }
+        migrate(env)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": env["SECRET_KEY"]})
+        with app.app_context():
+            setup = populate_exam(db.session, trainees, questions)
+            db.session.remove()
+            db.engine.dispose()
+        port = free_port()
+        server = start_server(env, port, Path(workdir) / "gunicorn.log", **server_options)
+        try:
+            yield port, setup, url, server
+        finally:
+            stop_server(server)
+
+
+def durable_postgres_url(script: str) -> str | None:
+    """The PostgreSQL database to measure on, or None after running the script again under
+    scripts/with-postgres with the durability settings on (fsync, synchronous_commit)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    command = [str(ROOT / "scripts" / "with-postgres"), sys.executable, script, *sys.argv[1:]]
+    sys.exit(subprocess.call(command, env={**os.environ, "WITH_POSTGRES_DURABLE": "1"}))
 
 
 def start_server(

@@ -113,6 +113,8 @@ def from_environment(instance_path: Path) -> dict:
         "CERT_SIGNING_KEY": os.environ.get("CERT_SIGNING_KEY"),
         "API_TOKEN_LIFETIME": timedelta(hours=int(os.environ.get("API_TOKEN_HOURS", "24"))),
         "SQLITE_BUSY_TIMEOUT_MS": 30_000,
+        # FULL: every acknowledged commit is on disk (see partyschool/group_commit.py).
+        "SQLITE_SYNCHRONOUS": os.environ.get("SQLITE_SYNCHRONOUS", "FULL"),
         # A built-in rule set id ("wzu", "swjtu-2004") or the path of a JSON rule set file.
         "ELIGIBILITY_RULESET": os.environ.get("ELIGIBILITY_RULESET", "wzu"),
         # Uploaded lesson videos and attachments, stored under generated names.

@@ -2,7 +2,7 @@
 
 import contextvars
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -102,11 +102,17 @@ def _configure_sqlite(dbapi_connection, connection_record):
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     dbapi_connection.isolation_level = None
-    timeout = current_app.config["SQLITE_BUSY_TIMEOUT_MS"] if has_app_context() else 30_000
+    config = current_app.config if has_app_context() else {}
+    timeout = int(config.get("SQLITE_BUSY_TIMEOUT_MS", 30_000))
+    synchronous = config.get("SQLITE_SYNCHRONOUS", "FULL")
+    if synchronous not in ("FULL", "NORMAL"):
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be FULL or NORMAL, not {synchronous!r}")
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+    cursor.execute(f"PRAGMA busy_timeout = {timeout}")
     cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")
+    # FULL: a commit returns once the write-ahead log is on disk, so what the site
+    # acknowledged survives a power cut (NORMAL survives only a crash of the process).
+    cursor.execute(f"PRAGMA synchronous = {synchronous}")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
 
@@ -125,6 +131,13 @@ def writing() -> Iterator[None]:
         _writes_outside_requests.reset(token)
 
 
+def commits_apart(view: Callable) -> Callable:
+    """Mark a writing view whose own transaction only reads: it writes through a group commit
+    or inside `writing()`, so its request must not hold SQLite's write lock meanwhile."""
+    view.commits_apart = True
+    return view
+
+
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(conn):
     """Take SQLite's write lock up front in requests that write.
@@ -132,12 +145,15 @@ def _begin_sqlite(conn):
     A deferred transaction that reads first and writes later cannot wait for the lock
     (SQLITE_BUSY at once, "database is locked"); BEGIN IMMEDIATE waits for busy_timeout
     instead. Safe requests (GET, HEAD) only read and stay concurrent, and so does work outside
-    a request (commands, tests), which must not hold the write lock while it merely reads.
+    a request (commands, tests), which must not hold the write lock while it merely reads, and
+    a view that `commits_apart` (its writes go through a group commit, or `writing()`).
     """
     if conn.dialect.name != "sqlite":
         return
     is_write = _writes_outside_requests.get() or (
-        has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        has_request_context()
+        and request.method not in ("GET", "HEAD", "OPTIONS")
+        and not getattr(current_app.view_functions.get(request.endpoint), "commits_apart", False)
     )
     conn.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")
 

@@ -116,7 +116,11 @@ def add_reports_and_assessments(candidate, *, skip_quarter: int | None = None, a
     from partyschool.candidates.rules import Stage, add_months, half_year_of
     from partyschool.extensions import today
 
-    became = next(c.entered_on for c in candidate.stage_changes if c.stage == Stage.ACTIVIST)
+    # A candidate made at a later stage has only that stage's date: count from it.
+    became = min(
+        (c.entered_on for c in candidate.stage_changes if c.stage == Stage.ACTIVIST),
+        default=min(c.entered_on for c in candidate.stage_changes),
+    )
     quarter = 0
     while (day := add_months(became, 3 * quarter)) <= today():
         if quarter != skip_quarter:
@@ -384,3 +388,44 @@ def make_completed_enrolment(
     )
     session.commit()
     return enrolment
+
+
+def make_places(session: Session, school: PartySchool):
+    """第一学区 of the school with a dormitory room in 北区3号楼, and 数理学院, which posts its
+    公示 at 数理学院楼: (district, college, room)."""
+    from partyschool.organization.models import Building, College, District, Room
+
+    n = next(_counter)
+    district = District(code=f"district{n}", name="第一学区", party_school=school)
+    college = College(code=f"math{n}", name="数理学院", notice_building="数理学院楼")
+    building = Building(name="北区3号楼", party_school=school, district=district)
+    room = Room(building=building, number="301")
+    session.add_all([district, college, room])
+    session.flush()
+    return district, college, room
+
+
+def make_development_candidate(session: Session, school: PartySchool, places, **overrides):
+    """A 发展对象 living at `places` (see make_places) who meets every rule of becoming a
+    probationary member but the 公示: training, political review and pre-review."""
+    from datetime import timedelta
+
+    from partyschool.candidates.models import Review, ReviewKind, TrainingRecord
+    from partyschool.candidates.rules import Stage
+    from partyschool.extensions import today
+
+    district, college, room = places
+    values = {"stage": Stage.CANDIDATE, "district": district, "college": college, "room": room}
+    candidate = make_candidate(session, school, **(values | overrides))
+    candidate.trainings.append(
+        TrainingRecord(
+            target_stage=Stage.CANDIDATE,
+            class_name="第1期发展对象培训班",
+            completed_on=today() - timedelta(days=30),
+            evidence="结业证书",
+        )
+    )
+    for kind in ReviewKind:
+        candidate.reviews.append(Review(kind=kind, is_passed=True, decided_on=today()))
+    session.flush()
+    return candidate

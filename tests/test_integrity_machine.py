@@ -3,8 +3,8 @@ certificate's invariants checked after each step (hypothesis stateful testing).
 
 Entry points: the record pages (facts, corrections, promotions, overrides), thought reports and
 half-yearly assessments, the roster import, the historical migration, the JSON API, the CLI
-(re-judging, issuing a class), the batch button, revocation, re-issue and a switch of the rule
-set. Runs on SQLite and PostgreSQL.
+(re-judging, issuing a class), the batch button, revocation, re-issue, a switch of the rule set,
+公示 batches and their objections. Runs on SQLite and PostgreSQL.
 """
 
 import csv
@@ -19,12 +19,21 @@ from sqlalchemy import func, select
 from partyschool.accounts.models import Role
 from partyschool.audit import AuditEvent
 from partyschool.candidates import services
-from partyschool.candidates.models import Candidate, StageChange
+from partyschool.candidates.models import (
+    Candidate,
+    PublicityBatch,
+    PublicityNotice,
+    PublicityObjection,
+    Review,
+    ReviewKind,
+    StageChange,
+    TrainingRecord,
+)
 from partyschool.candidates.reports.forms import recent_half_years
-from partyschool.candidates.rules import STAGE_LABELS, Stage, half_year_bounds
+from partyschool.candidates.rules import STAGE_LABELS, PublicityOutcome, Stage, half_year_bounds
 from partyschool.certificates.models import Certificate, CertificateStatus
 from partyschool.extensions import db, limiter, today
-from partyschool.organization.models import College
+from partyschool.organization.models import Building, College, District, Room
 from tests.certificates.conftest import assert_records_agree
 from tests.conftest import Client, _empty_database
 from tests.factories import (
@@ -83,14 +92,35 @@ def test_records_and_certificates_change_only_through_their_rules(app, session):
                 "top": make_user(session, Role.SCHOOL_ADMIN, school_level(session), username="top"),
                 "stu": make_user(session, Role.ACTIVIST, school, username="stu"),
             }
-            session.add(College(code="math", name="数学学院"))
-            # The first candidate is the activist `stu`, who hands in thought reports.
+            college = College(code="math", name="数学学院", notice_building="数学楼")
+            district = District(code="d1", name="第一学区", party_school=school)
+            building = Building(name="北区1号楼", party_school=school, district=district)
+            session.add(college)
             candidates = [
                 make_ready_activist(
-                    session, school, name=f"学生{n}", user=self.users["stu"] if n == 0 else None
+                    session,
+                    school,
+                    name=f"学生{n}",
+                    # The first candidate is also the activist `stu`, who hands in reports.
+                    user=self.users["stu"] if n == 0 else None,
+                    stage=Stage.CANDIDATE if n == 0 else Stage.ACTIVIST,
+                    college=college,
+                    district=district,
+                    room=Room(building=building, number=f"10{n}"),
                 )
                 for n in range(CANDIDATES)
             ]
+            # The first is a 发展对象 ready for 公示: trained and reviewed.
+            candidates[0].trainings.append(
+                TrainingRecord(
+                    target_stage=Stage.CANDIDATE,
+                    class_name="第1期发展对象培训班",
+                    completed_on=today(),
+                    evidence="结业证书",
+                )
+            )
+            for kind in ReviewKind:
+                candidates[0].reviews.append(Review(kind=kind, is_passed=True, decided_on=today()))
             self.class_ = make_ended_class(session, school)
             for n in range(2):
                 make_completed_enrolment(session, self.class_, f"学员{n}")
@@ -103,6 +133,7 @@ def test_records_and_certificates_change_only_through_their_rules(app, session):
             for name in self.users:
                 self.clients[name] = Client(app)
                 self.clients[name].login(name)
+            self.publicize((0,), 0)  # a 公示 running from the start, for objections to meet
 
         # --- helpers ---------------------------------------------------------------------
 
@@ -180,6 +211,69 @@ def test_records_and_certificates_change_only_through_their_rules(app, session):
                 "content": "表现良好",
             }
             self.clients["org"].post(f"/candidates/{self.candidate_ids[who]}/thought-reports", form)
+
+        # --- 公示 batches and their objections ------------------------------------------
+
+        @rule(
+            chosen=st.sampled_from([(0,), (0, 1), (1, 2)]),
+            offset=st.sampled_from([0, -1, 31]),
+        )
+        def publicize(self, chosen, offset):
+            ids = [self.candidate_ids[n] for n in chosen]
+            stages = {i: self.fresh(i).stage for i in ids}
+            known = set(session.scalars(select(PublicityBatch.id)))
+            starts = today() + timedelta(days=offset)
+            self.clients["org"].post(
+                "/candidates/publicity/batches/new",
+                {
+                    "step": "become_probationary",
+                    "candidate_ids": [str(i) for i in ids],
+                    "starts_on": starts.isoformat(),
+                    "ends_on": (starts + timedelta(days=6)).isoformat(),
+                    "contact_person": "王老师",
+                    "contact_phone": "86598000",
+                },
+            )
+            session.rollback()
+            new = [b for b in session.scalars(select(PublicityBatch)) if b.id not in known]
+            if new:  # all or nobody, each a 发展对象, starting between today and a month on
+                [batch] = new
+                assert sorted(n.candidate_id for n in batch.notices) == ids
+                assert all(stage is Stage.CANDIDATE for stage in stages.values()), stages
+                assert offset == 0
+
+        @rule(n=st.integers(0, 5), offset=st.sampled_from([-30, 0, 1]))
+        def raise_an_objection(self, n, offset):
+            session.rollback()
+            notices = session.scalars(
+                select(PublicityNotice)
+                .where(PublicityNotice.outcome == PublicityOutcome.PENDING)
+                .order_by(PublicityNotice.id)
+            ).all()
+            if notices:
+                notice = notices[n % len(notices)]
+                self.clients["org"].post(
+                    f"/candidates/publicity/batches/{notice.batch_id}/objections",
+                    {
+                        "notice_id": notice.id,
+                        "raised_on": (today() + timedelta(days=offset)).isoformat(),
+                        "content": "反映寝室卫生问题",
+                    },
+                )
+
+        @rule(n=st.integers(0, 5), finding=st.sampled_from(["substantiated", "unfounded"]))
+        def resolve_an_objection(self, n, finding):
+            session.rollback()
+            open_ = session.scalars(
+                select(PublicityObjection.id)
+                .where(PublicityObjection.resolved_on.is_(None))
+                .order_by(PublicityObjection.id)
+            ).all()
+            if open_:
+                self.clients["org"].post(
+                    f"/candidates/publicity/objections/{open_[n % len(open_)]}/resolve",
+                    {"finding": finding, "finding_note": "经核查", "resolved_on": today()},
+                )
 
         # --- imports -----------------------------------------------------------------------
 
@@ -306,6 +400,21 @@ def test_records_and_certificates_change_only_through_their_rules(app, session):
                     if item.recorded_by_id is not None:  # written through the door, not seeded
                         assert activist and item.written_on >= activist[0]
                         assert half_year_bounds(item.period)[0] <= item.written_on
+
+        @invariant()
+        def an_objection_holds_its_notice_until_resolved(self):
+            if not hasattr(self, "users"):
+                return
+            session.rollback()
+            session.expire_all()
+            for notice in session.scalars(select(PublicityNotice)):
+                objections = notice.raised_objections
+                assert notice.has_unresolved_objection == any(
+                    o.resolved_on is None for o in objections
+                )
+                assert all(notice.starts_on <= o.raised_on <= notice.ends_on for o in objections)
+                if any(o.finding == "substantiated" for o in objections):
+                    assert notice.outcome is PublicityOutcome.FAILED
 
         @invariant()
         def one_valid_certificate_per_enrolment_agreeing_with_the_record(self):

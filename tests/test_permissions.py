@@ -9,6 +9,7 @@ import io
 import subprocess
 import zipfile
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,12 +26,22 @@ from exams.models import (
 from exams.questions import QuestionData, QuestionType, to_json
 from partyschool.access import rule_for
 from partyschool.accounts.models import Notification, Role, User
-from partyschool.candidates.models import Candidate, TrainingRecord, Veto, VolunteerLog
+from partyschool.candidates.models import (
+    Candidate,
+    PublicityBatch,
+    PublicityNotice,
+    PublicityObjection,
+    TrainingRecord,
+    Veto,
+    VolunteerLog,
+)
+from partyschool.candidates.plans.models import DevelopmentPlan, DevelopmentPlanMonth
 from partyschool.candidates.reports.models import ThoughtReport
-from partyschool.candidates.rules import VetoHolder
+from partyschool.candidates.rules import Step, VetoHolder
+from partyschool.candidates.twoway.models import TwoWayEvaluation, TwoWayFile
 from partyschool.certificates.models import Certificate
 from partyschool.extensions import db, today, utcnow
-from partyschool.organization.models import Building, PartySchool, Room, SchoolKind
+from partyschool.organization.models import Building, College, PartySchool, Room, SchoolKind
 from tests.factories import (
     make_attempt,
     make_bank,
@@ -70,6 +81,11 @@ class World:
     attempt_a: Attempt
     certificate_a: Certificate
     notification_a: Notification
+    plan_a: DevelopmentPlan
+    two_way_file_a: TwoWayFile
+    batch_a: PublicityBatch | None = None
+    objection_a: PublicityObjection | None = None
+    college: College | None = None
 
 
 @pytest.fixture
@@ -129,8 +145,10 @@ def world(session) -> World:
             original_name=f"{MARKER}.pdf",
         )
     )
+    plan_a, two_way_file_a = make_plan_world(session, school_a, candidate_a)
+    batch_a, objection_a, college = make_publicity_world(session, school_a, candidate_a)
     session.commit()
-    return World(
+    world = World(
         school_a,
         school_b,
         users_a,
@@ -145,7 +163,67 @@ def world(session) -> World:
         *exam_objects,
         certificate_a,
         notification_a,
+        plan_a,
+        two_way_file_a,
     )
+    world.batch_a, world.objection_a, world.college = batch_a, objection_a, college
+    return world
+
+
+def make_publicity_world(session, school, candidate):
+    """A 公示 batch of branch A naming its candidate, with an unresolved objection; a college."""
+    # Colleges are the whole university's, shown to every branch: no marker in them.
+    college = College(code="law", name="法学院", notice_building="法学楼")
+    batch = PublicityBatch(
+        party_school_id=school.id,
+        step=Step.BECOME_PROBATIONARY,
+        starts_on=today(),
+        ends_on=today() + timedelta(days=6),
+        contact_person=MARKER,
+        contact_phone="86598000",
+    )
+    notice = PublicityNotice(
+        batch=batch,
+        step=Step.BECOME_PROBATIONARY,
+        places=["学区"],
+        place_names=[f"{MARKER}学区"],
+        issuer=f"{MARKER}党总支",
+        starts_on=batch.starts_on,
+        ends_on=batch.ends_on,
+        has_unresolved_objection=True,
+    )
+    candidate.publicity_notices.append(notice)
+    objection = PublicityObjection(
+        candidate_id=candidate.id, raised_on=today(), content=MARKER, raised_by=MARKER
+    )
+    notice.raised_objections.append(objection)
+    session.add_all([college, batch])
+    session.flush()
+    return batch, objection, college
+
+
+def make_plan_world(session, school, candidate):
+    """School A's development plan for this year and a 双向培养 file of its candidate."""
+    plan = DevelopmentPlan(
+        party_school_id=school.id, year=today().year, activists=7, candidates=5, members=3
+    )
+    plan.note = MARKER
+    plan.months.append(DevelopmentPlanMonth(month=1, activists=7, candidates=5, members=3))
+    two_way_file = TwoWayFile(
+        candidate=candidate, direction="to_member", mentor=MARKER, goals=MARKER, started_on=today()
+    )
+    two_way_file.evaluations.append(
+        TwoWayEvaluation(
+            year=today().year,
+            grade="good",
+            evaluation=MARKER,
+            evaluator=MARKER,
+            evaluated_on=today(),
+        )
+    )
+    session.add_all([plan, two_way_file])
+    session.flush()
+    return plan, two_way_file
 
 
 def make_certificate(session, enrolment) -> Certificate:
@@ -229,6 +307,12 @@ FOREIGN_IDS = {
     "certificate_id": lambda w: w.certificate_a.id,
     "notification_id": lambda w: w.notification_a.id,
     "thought_report_id": lambda w: w.candidate_a.thought_reports[0].id,
+    "year": lambda w: w.plan_a.year,
+    "file_id": lambda w: w.two_way_file_a.id,
+    "evaluation_id": lambda w: w.two_way_file_a.evaluations[0].id,
+    "batch_id": lambda w: w.batch_a.id,
+    "objection_id": lambda w: w.objection_a.id,
+    "college_id": lambda w: w.college.id,
 }
 
 
@@ -293,6 +377,19 @@ def send(client, method: str, path: str, world: World):
         "activity": "入侵",
         "hours": "5",
         "served_on": today().isoformat(),
+        "step": "become_probationary",
+        "candidate_ids": str(world.candidate_a.id),
+        "starts_on": today().isoformat(),
+        "ends_on": (today() + timedelta(days=6)).isoformat(),
+        "contact_person": "入侵者",
+        "contact_phone": "12345678",
+        "notice_id": world.batch_a.notices[0].id,
+        "raised_on": today().isoformat(),
+        "content": "入侵",
+        "finding": "substantiated",
+        "finding_note": "入侵",
+        "resolved_on": today().isoformat(),
+        "notice_building": "入侵楼",
     }
     if path.startswith("/api/"):
         return client.open(
@@ -323,6 +420,8 @@ A_REFERENCES = {
     "exam_id": lambda w: {w.exam_a.id},
     "attempt_id": lambda w: {w.attempt_a.id},
     "bank_id": lambda w: {w.bank_a.id},
+    "plan_id": lambda w: {w.plan_a.id},
+    "file_id": lambda w: {w.two_way_file_a.id},
 }
 
 

@@ -8,6 +8,7 @@ from flask import Blueprint
 from flask_login import current_user
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from courses.models import Enrolment
 from courses.services import approved_enrolments
@@ -18,7 +19,7 @@ from partyschool.access import allow, signed_in
 from partyschool.accounts.models import Role
 from partyschool.api.spec import ApiError, operation
 from partyschool.candidates.models import Candidate
-from partyschool.extensions import db, utcnow
+from partyschool.extensions import commits_apart, db, utcnow, writing
 
 bp = Blueprint("exams_api", __name__, url_prefix="/api/v1")
 
@@ -224,18 +225,32 @@ def exams():
 
 
 @bp.post("/exams/<int:exam_id>/attempts")
+@commits_apart
 @allow(Role.ACTIVIST)
 @operation("开始或继续作答（题目不含答案，附服务器截止时间）", response=AttemptOut, tag="exams")
 def start(exam_id: int):
-    """Start an attempt, or resume the open one: questions without keys and the deadline."""
-    exam = db.session.get(Exam, exam_id)
+    """Start an attempt, or resume the open one: questions without keys and the deadline.
+
+    Resuming only reads, and a new attempt is only inserted (through the group commit); an
+    overdue attempt or a refusal goes through `services.start` holding the write lock."""
+    options = [joinedload(Exam.training_class), joinedload(Exam.paper)]
+    exam = db.session.get(Exam, exam_id, options=options)
     if exam is None:
         raise ApiError(404, "not_found", "找不到该考试")
     now = utcnow()
-    with _refusals():
-        attempt = services.start(db.session, exam, _enrolment(exam), now)
-    state = attempt_state(attempt, now)
-    db.session.commit()
+    enrolment = _enrolment(exam)
+    attempts = services.attempts_of(db.session, exam, enrolment)
+    attempt = services.resumable(attempts, now) or services.start_while_open(
+        db.session, exam, enrolment, attempts, now
+    )
+    if attempt is not None:
+        return attempt_state(attempt, now)
+    db.session.rollback()
+    with writing():
+        with _refusals():
+            attempt = services.start(db.session, exam, enrolment, now)
+        state = attempt_state(attempt, now)
+        db.session.commit()
     return state
 
 
@@ -253,6 +268,7 @@ def show(attempt_id: int):
 
 
 @bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
+@commits_apart
 @allow(Role.ACTIVIST)
 @operation(
     "保存一道题的答案（幂等；截止后送达的另存为迟交）",
@@ -262,18 +278,29 @@ def show(attempt_id: int):
 )
 def save(attempt_id: int, question_id: int, data: AnswerIn):
     """Save an answer; after the server's deadline it is kept apart as late."""
-    attempt = _own_attempt(attempt_id)
-    now = utcnow()
-    answered_at = data.answered_at
-    if answered_at is not None and answered_at.tzinfo is None:
-        answered_at = answered_at.replace(tzinfo=UTC)
+    now, user_id = utcnow(), current_user.id
+    # End the transaction that found the user: its connection goes back to the pool, where
+    # the group commit's leader may need it (threads waiting on the leader hold none).
+    db.session.rollback()
     with _refusals():
-        answer = services.save(db.session, attempt, question_id, data.response, now, answered_at)
-    if isinstance(answer, LateAnswer):
-        saved = SavedOut(question_id=question_id, saved_at=answer.received_at, is_late=True)
-    else:
-        saved = SavedOut(question_id=question_id, saved_at=answer.saved_at)
-    db.session.commit()  # after building the reply: reading the row again would cost a query
+        if services.save_while_open(
+            db.session, user_id, attempt_id, question_id, data.response, now
+        ):
+            return SavedOut(question_id=question_id, saved_at=now)
+    with writing():
+        attempt = _own_attempt(attempt_id)
+        answered_at = data.answered_at
+        if answered_at is not None and answered_at.tzinfo is None:
+            answered_at = answered_at.replace(tzinfo=UTC)
+        with _refusals():
+            answer = services.save(
+                db.session, attempt, question_id, data.response, now, answered_at
+            )
+        if isinstance(answer, LateAnswer):
+            saved = SavedOut(question_id=question_id, saved_at=answer.received_at, is_late=True)
+        else:
+            saved = SavedOut(question_id=question_id, saved_at=answer.saved_at)
+        db.session.commit()  # after building the reply: reading the row again costs a query
     return saved
 
 

@@ -9,9 +9,10 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import TextClause, bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,7 @@ from exams.models import (
 from exams.question_grading import GradingPolicy
 from exams.question_types import grade, public_fields
 from exams.questions import QuestionData, QuestionType, from_json, permute
+from partyschool import group_commit
 from partyschool.accounts.models import User
 
 # Bounds on what one answer may hold: an essay of a few pages, blanks of a phrase each.
@@ -64,8 +66,15 @@ def attempts_of(session: Session, exam: Exam, enrolment: Enrolment) -> list[Atte
     )
 
 
-def problems(session: Session, exam: Exam, enrolment: Enrolment, now: datetime) -> list[str]:
-    """Every reason the trainee may not start an attempt now (empty: they may)."""
+def problems(
+    session: Session,
+    exam: Exam,
+    enrolment: Enrolment,
+    now: datetime,
+    attempts: list[Attempt] | None = None,
+) -> list[str]:
+    """Every reason the trainee may not start an attempt now (empty: they may); `attempts`:
+    the trainee's attempts at this exam, when already read."""
     found = []
     if enrolment.class_id != exam.class_id or enrolment.status is not EnrolmentStatus.APPROVED:
         found.append("您未被录取到本培训班")
@@ -77,7 +86,9 @@ def problems(session: Session, exam: Exam, enrolment: Enrolment, now: datetime) 
         hours = class_hours(session, enrolment)
         if not hours.is_complete:
             found.append(f"学时未完成：已完成 {hours.total:.1f} / {hours.required} 学时")
-    done = [a for a in attempts_of(session, exam, enrolment) if a.status is AttemptStatus.SUBMITTED]
+    if attempts is None:
+        attempts = attempts_of(session, exam, enrolment)
+    done = [a for a in attempts if a.status is AttemptStatus.SUBMITTED]
     if len(done) >= exam.max_attempts:
         found.append(f"已用完全部 {exam.max_attempts} 次考试机会")
     if exam.kind is ExamKind.MAKEUP and formal_passed(session, exam, enrolment):
@@ -164,18 +175,7 @@ def start(session: Session, exam: Exam, enrolment: Enrolment, now: datetime) -> 
     if found := problems(session, exam, enrolment, now):
         raise ExamError("；".join(found), status=403, code="not_allowed")
     number = len(attempts_of(session, exam, enrolment)) + 1
-    seed = secrets.token_hex(16)
-    items = draw(session, exam.paper, seed)
-    attempt = Attempt(
-        exam=exam,
-        enrolment=enrolment,
-        number=number,
-        seed=seed,
-        items=items,
-        started_at=now,
-        deadline_at=min(now + timedelta(minutes=exam.time_limit_minutes), exam.closes_at),
-        max_score=sum((Decimal(i["points"]) for i in items), Decimal(0)),
-    )
+    attempt = Attempt(exam=exam, enrolment=enrolment, **_drawn(session, exam, number, now))
     try:
         with session.begin_nested():
             session.add(attempt)
@@ -189,6 +189,51 @@ def start(session: Session, exam: Exam, enrolment: Enrolment, now: datetime) -> 
             )
         )
     return attempt
+
+
+def _drawn(session: Session, exam: Exam, number: int, now: datetime) -> dict[str, Any]:
+    """The trainee's next attempt as it begins: its own draw, its deadline."""
+    seed = secrets.token_hex(16)
+    items = draw(session, exam.paper, seed)
+    return {
+        "number": number,
+        "seed": seed,
+        "items": items,
+        "started_at": now,
+        "deadline_at": min(now + timedelta(minutes=exam.time_limit_minutes), exam.closes_at),
+        "max_score": sum((Decimal(i["points"]) for i in items), Decimal(0)),
+    }
+
+
+def resumable(attempts: list[Attempt], now: datetime) -> Attempt | None:
+    """The attempt in progress and in time among the trainee's attempts."""
+    for attempt in attempts:
+        if attempt.status is AttemptStatus.IN_PROGRESS and now <= attempt.deadline_at:
+            return attempt
+    return None
+
+
+def start_while_open(
+    session: Session, exam: Exam, enrolment: Enrolment, attempts: list[Attempt], now: datetime
+) -> Attempt | None:
+    """`start` in its common case — nothing open, nothing in the way — with only the new
+    attempt written, through the group commit, so starts at the same bell share a sync and
+    no start holds the write lock while it draws. Returns the new attempt (detached: it is
+    the reply, not for changing), or None when `start` must decide (an attempt open or
+    overdue, a refusal, a parallel start that won the attempt number)."""
+    if any(a.status is AttemptStatus.IN_PROGRESS for a in attempts) or problems(
+        session, exam, enrolment, now, attempts
+    ):
+        return None
+    values = _drawn(session, exam, len(attempts) + 1, now)
+    values |= {"exam_id": exam.id, "enrolment_id": enrolment.id}
+    values |= {"status": AttemptStatus.IN_PROGRESS, "is_fully_graded": False}
+    session.rollback()  # the connection back to the pool, for the group commit's leader
+    try:
+        written = group_commit.of_app().execute(insert(Attempt).returning(Attempt.id), values)
+    except IntegrityError:
+        return None  # a parallel start won: `start` resumes its attempt
+    return Attempt(id=written.rows[0].id, answers=[], late_answers=[], **values)
 
 
 def open_attempt(
@@ -211,9 +256,9 @@ def check_response(response) -> None:
     if any(isinstance(part, (list, dict)) for part in parts) or isinstance(response, dict):
         raise ExamError("答案格式不正确", status=400, code="invalid")
     texts = [part for part in parts if isinstance(part, str)]
-    for text in texts:
+    for each in texts:
         try:
-            text.encode("utf-8")
+            each.encode("utf-8")
         except UnicodeEncodeError:
             message = "答案含有无效字符，请删除后重新输入"
             raise ExamError(message, status=400, code="invalid") from None
@@ -229,6 +274,62 @@ def check_response(response) -> None:
         isinstance(response, list) and len(response) > 100
     ):
         raise ExamError("答案过长", status=400, code="too_long")
+
+
+def save_while_open(
+    session: Session, user_id: int, attempt_id: int, question_id: int, response, now: datetime
+) -> bool:
+    """`save` in its common case, as one guarded statement through the group commit: the
+    user's own attempt, in progress, before its deadline, one of its questions. False when
+    any of this does not hold (nothing written): `save` then decides (late answers,
+    refusals, not found) — also when a submit landed first."""
+    check_response(response)
+    params = {"attempt_id": attempt_id, "question_id": question_id, "user_id": user_id}
+    statement = _answer_upsert(session.get_bind().dialect.name)
+    written = group_commit.of_app().execute(statement, {**params, "response": response, "now": now})
+    return written.rowcount == 1
+
+
+# What the two databases spell differently: a JSON parameter, and "the attempt asks this
+# question" (its items hold {"question_id": ...} objects).
+_DIALECTS = {
+    "sqlite": (
+        ":response",
+        "EXISTS (SELECT 1 FROM json_each(attempts.items) AS item"
+        " WHERE json_extract(item.value, '$.question_id') = :question_id)",
+    ),
+    "postgresql": (
+        "CAST(:response AS JSON)",
+        "CAST(attempts.items AS JSONB) @> jsonb_build_array(jsonb_build_object("
+        "'question_id', CAST(:question_id AS INTEGER)))",
+    ),
+}
+
+
+@cache
+def _answer_upsert(dialect: str) -> TextClause:
+    """Insert or replace an answer, only while its attempt is the user's, in progress and in
+    time, and asks the question.
+
+    Written out because SQLAlchemy cannot cache a dialect's INSERT ... SELECT ... ON
+    CONFLICT, and compiling it again on every save cost more than the rest of the save."""
+    response, asks_question = _DIALECTS[dialect]
+    answers = Answer.__table__.c
+    return text(
+        "INSERT INTO answers"  # noqa: S608 - no input in it, only the dialect's spellings
+        " (attempt_id, question_id, response, saved_at, is_final, grader_comment)"
+        f" SELECT id, :question_id, {response}, :now, false, '' FROM attempts"
+        " WHERE id = :attempt_id AND status = :in_progress AND deadline_at >= :now"
+        " AND enrolment_id IN (SELECT enrolments.id FROM enrolments JOIN candidates"
+        " ON candidates.id = enrolments.candidate_id WHERE candidates.user_id = :user_id)"
+        f" AND {asks_question}"
+        " ON CONFLICT (attempt_id, question_id)"
+        " DO UPDATE SET response = excluded.response, saved_at = excluded.saved_at"
+    ).bindparams(
+        bindparam("response", type_=answers.response.type),
+        bindparam("now", type_=answers.saved_at.type),
+        bindparam("in_progress", AttemptStatus.IN_PROGRESS, type_=Attempt.__table__.c.status.type),
+    )
 
 
 def save(

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 from partyschool.accounts import services as accounts
 from partyschool.accounts.models import Role, User
 from partyschool.candidates import demo as candidate_demo
+from partyschool.candidates.plans import demo as plan_demo
+from partyschool.candidates.twoway import demo as twoway_demo
 from partyschool.extensions import today
 from partyschool.organization.models import (
     Building,
@@ -28,13 +30,14 @@ BRANCH_SCHOOLS = (
     ("district3", "第三学区分党校", SchoolKind.DISTRICT),
     ("graduate", "研究生分党校", SchoolKind.GRADUATE),
 )
+# (code, name, the building where the college posts its undergraduates' 公示)
 COLLEGES = (
-    ("marxism", "马克思主义学院"),
-    ("humanities", "人文学院"),
-    ("math", "数理学院"),
-    ("chemistry", "化学与材料工程学院"),
-    ("cs", "计算机与人工智能学院"),
-    ("business", "商学院"),
+    ("marxism", "马克思主义学院", "北区2号楼"),
+    ("humanities", "人文学院", "北区2号楼"),
+    ("math", "数理学院", "南区5号楼"),
+    ("chemistry", "化学与材料工程学院", "南区5号楼"),
+    ("cs", "计算机与人工智能学院", "北区1号楼"),
+    ("business", "商学院", "东区8号楼"),
 )
 DISTRICTS = (
     ("d1", "第一学区", "district1"),
@@ -86,7 +89,8 @@ def seed_organization(session: Session) -> dict[str, PartySchool]:
             session, PartySchool, {"code": code}, name=name, kind=kind, parent=top
         )
     colleges = {
-        code: _get_or_add(session, College, {"code": code}, name=name) for code, name in COLLEGES
+        code: _get_or_add(session, College, {"code": code}, name=name, notice_building=building)
+        for code, name, building in COLLEGES
     }
     districts = {
         code: _get_or_add(
@@ -135,4 +139,6 @@ def seed(session: Session) -> tuple[dict[str, PartySchool], dict[str, User]]:
     schools = seed_organization(session)
     users = seed_accounts(session, schools)
     candidate_demo.seed(session, schools, users, today())
+    plan_demo.seed(session, schools, users, today())
+    twoway_demo.seed(session, users, today())
     return schools, users

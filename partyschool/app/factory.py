@@ -23,8 +23,11 @@ from partyschool.app import views as web_views
 from partyschool.candidates import api as candidates_api
 from partyschool.candidates import cli as candidates_cli
 from partyschool.candidates import in_force as rules_in_force
+from partyschool.candidates import publicity_views
 from partyschool.candidates import views as candidates_views
+from partyschool.candidates.plans import views as plan_views
 from partyschool.candidates.reports import views as thought_report_views
+from partyschool.candidates.twoway import views as twoway_views
 from partyschool.certificates import api as certificates_api
 from partyschool.certificates import cli as certificates_cli
 from partyschool.certificates import (
@@ -45,7 +48,10 @@ BLUEPRINTS = (
     candidates_views.bp,
     candidates_views.own,
     thought_report_views.bp,
+    publicity_views.bp,
     candidates_api.bp,
+    plan_views.bp,
+    twoway_views.bp,
     courses_views.bp,
     courses_api.bp,
     study_views.bp,

@@ -19,10 +19,11 @@ from courses import services as enrolments
 from courses import workbench as classes
 from courses.models import Enrolment, TrainingClass
 from exams import workbench as exams
-from partyschool.access import allow, public, scope_to_user, signed_in
+from partyschool.access import allow, public, school_scope, scope_to_user, signed_in
 from partyschool.accounts import notifications
 from partyschool.accounts.models import ADMINS, Role
 from partyschool.candidates import workbench as records
+from partyschool.candidates.plans import services as plans
 from partyschool.candidates.reports import services as thought_reports
 from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS, Stage
 from partyschool.certificates import workbench as certificates
@@ -93,6 +94,7 @@ def branch_admin_context() -> dict:
         "ending_rates": [
             (s.training_class.title, s.rate, f"{s.issued}/{s.enrolled}") for s in ending
         ],
+        "plans": plans.overview(db.session, on.year, school_scope()),
     }
 
 
@@ -114,6 +116,7 @@ def organizer_context() -> dict:
         "to_verify": certificates.classes_to_verify(db.session, current_user, on),
         "pipeline": pipeline,
         "pipeline_pairs": [(STAGE_LABELS[stage], count) for stage, count in pipeline.items()],
+        "plans": plans.overview(db.session, on.year, school_scope()),
     }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from partyschool.accounts.models import Role, User
 from partyschool.audit import acting_as
-from partyschool.candidates import services
+from partyschool.candidates import publicity_batches, services
 from partyschool.candidates.models import (
     Candidate,
     ContactKind,
@@ -136,6 +136,39 @@ CASES = (
             "publicity": (Step.BECOME_PROBATIONARY, UNDERGRADUATE_PLACES),
         },
     ),
+    # 发展对象 who meet every rule but the 公示, publicized together below (PUBLICIZED).
+    (
+        "2021010111",
+        "郭晓",
+        "district1",
+        Level.UNDERGRADUATE,
+        "cs",
+        "计科2102",
+        ("北区2号楼", "101"),
+        Stage.CANDIDATE,
+        210,
+        {
+            "experiences": ALL_EXPERIENCES,
+            "trainings": (Stage.ACTIVIST, Stage.CANDIDATE),
+            "reviews": True,
+        },
+    ),
+    (
+        "2021010112",
+        "邓䶮",
+        "district1",
+        Level.UNDERGRADUATE,
+        "humanities",
+        "汉语言2102",
+        ("北区1号楼", "201"),
+        Stage.CANDIDATE,
+        210,
+        {
+            "experiences": ALL_EXPERIENCES,
+            "trainings": (Stage.ACTIVIST, Stage.CANDIDATE),
+            "reviews": True,
+        },
+    ),
     (
         "2021010107",
         "周九",
@@ -230,7 +263,22 @@ CASES = (
         420,
         {"experiences": ALL_EXPERIENCES, "trainings": (Stage.ACTIVIST,), "reports": "all"},
     ),
+    (  # admitted this year: the graduate branch's plan shows progress; a 双向培养 file
+        "2023100303",
+        "周研",
+        "graduate",
+        Level.GRADUATE,
+        "cs",
+        "计算机研2301",
+        ("研究生公寓A幢", "601"),
+        Stage.PROBATIONARY,
+        20,
+        {},
+    ),
 )
+# A 公示 running from the day the demo is loaded, with an objection awaiting its finding.
+PUBLICIZED = ("2021010111", "2021010112")
+PUBLICITY_CONTACT = publicity_batches.ObjectionContact("李组织员", "0577-86598000")
 DIRTY_ROOM = ("北区1号楼", "102")
 OUTSTANDING_ROOM = ("北区1号楼", "201")
 
@@ -314,7 +362,28 @@ def _seed(session: Session, schools: dict[str, PartySchool], users: dict[str, Us
         created.append(candidate)
     session.flush()
     services.refresh(session, created, on)
+    _publicize(session, [c for c in created if c.student_no in PUBLICIZED], organizer, on)
     return created
+
+
+def _publicize(session: Session, candidates: list[Candidate], organizer: User, on: date) -> None:
+    """Start the demo's running 公示 through its door, and record an objection raised today."""
+    if len(candidates) != len(PUBLICIZED):
+        return  # loaded before: the batch exists
+    batch = publicity_batches.start_batch(
+        session,
+        candidates,
+        Step.BECOME_PROBATIONARY,
+        on,
+        on + timedelta(days=6),
+        PUBLICITY_CONTACT,
+        organizer,
+        on,
+    )
+    [notice] = [n for n in batch.notices if n.candidate_id == candidates[-1].id]
+    publicity_batches.raise_objection(
+        session, notice, "", on, "反映该同志所在寝室近期卫生检查不合格，请核实", organizer, on
+    )
 
 
 def _add_facts(

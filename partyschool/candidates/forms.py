@@ -310,3 +310,35 @@ def values_of(form: Form) -> dict:
         for name, field in form._fields.items()
         if name not in ("csrf_token", "change_reason")
     }
+
+
+class PublicityBatchForm(Form):
+    """Start one 公示 for several candidates: the step, the period and whom to tell objections.
+    The candidates are the checked `candidate_ids` of the page."""
+
+    step = HiddenField()
+    starts_on = DateField("公示开始日期", validators=[InputRequired("请填写开始日期")])
+    ends_on = DateField("公示结束日期", validators=[InputRequired("请填写结束日期")])
+    contact_person = StringField("受理异议的联系人", validators=_required("联系人", 100))
+    contact_phone = StringField("联系电话", validators=[Optional(), Length(max=40)])
+    contact_email = StringField("电子邮箱", validators=[Optional(), Length(max=120)])
+
+
+class ObjectionForm(Form):
+    """An objection raised during a 公示 about one of its people."""
+
+    notice_id = SelectField("被反映人", coerce=int)
+    raised_by = StringField("反映人（可不填）", validators=[Optional(), Length(max=100)])
+    raised_on = DateField("反映日期", validators=[InputRequired("请填写反映日期")])
+    content = TextAreaField("反映的问题", validators=_required("反映的问题", 5000))
+
+
+class ObjectionFindingForm(Form):
+    """What checking an objection found, and a note."""
+
+    finding = SelectField(
+        "核查结论",
+        choices=[SelectChoice("unfounded", "不属实"), SelectChoice("substantiated", "查实")],
+    )
+    finding_note = TextAreaField("核查说明", validators=_required("核查说明"))
+    resolved_on = DateField("处理日期", validators=[InputRequired("请填写处理日期")])

@@ -170,13 +170,6 @@ class Candidate(Audited, db.Model):
     probation_decisions: Mapped[list["ProbationDecision"]] = relationship(
         order_by="ProbationDecision.decided_on", cascade="all, delete-orphan"
     )
-    # In candidates.reports.models: 思想汇报 and the half-yearly 考察意见.
-    thought_reports: Mapped[list["ThoughtReport"]] = relationship(  # noqa: F821
-        order_by="ThoughtReport.submitted_on", cascade="all, delete-orphan"
-    )
-    half_year_assessments: Mapped[list["HalfYearAssessment"]] = relationship(  # noqa: F821
-        order_by="HalfYearAssessment.period", cascade="all, delete-orphan"
-    )
 
     audit_ignores = frozenset(
         {"evaluated_on", "evaluated_ruleset", "next_step", "is_blocked", "blocking_summary"}
@@ -274,10 +267,7 @@ class Contact(_Fact, db.Model):
     kind: Mapped[ContactKind] = mapped_column(enum_column(ContactKind))
     person_name: Mapped[str] = mapped_column(String(100))
     assigned_on: Mapped[date]
-    # The contact's account on this site, if any: it may read and comment the candidate's
-    # thought reports and write the half-yearly 考察意见.
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # reports/
 
 
 class Opinion(_Fact, db.Model):
@@ -469,6 +459,90 @@ class PublicityNotice(_Fact, db.Model):
     outcome: Mapped[PublicityOutcome] = mapped_column(
         enum_column(PublicityOutcome), default=PublicityOutcome.PENDING
     )
+    # Set when the notice is one of a batch: the named places, parallel to `places` (the kinds
+    # the rules ask for), and the issuing 党总支, as they were when the notice was posted.
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("publicity_batches.id", ondelete="CASCADE"), index=True
+    )
+    place_names: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    issuer: Mapped[str] = mapped_column(String(100), default="", server_default="")
+
+    batch: Mapped["PublicityBatch | None"] = relationship(back_populates="notices")
+    raised_objections: Mapped[list["PublicityObjection"]] = relationship(
+        order_by="PublicityObjection.id", cascade="all, delete-orphan", back_populates="notice"
+    )
+
+
+class PublicityBatch(Audited, db.Model):
+    """One 公示 of several candidates for a step: the period and whom to tell objections."""
+
+    __tablename__ = "publicity_batches"
+    audit_title = "公示批次"
+    audit_labels = MappingProxyType(
+        {"step": "事项", "starts_on": "开始日期", "ends_on": "结束日期", "contact_person": "受理人"}
+        | {"contact_phone": "联系电话", "contact_email": "电子邮箱"}
+    )
+    audit_value_labels = MappingProxyType({"step": STEP_LABELS})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_school_id: Mapped[int] = mapped_column(ForeignKey("party_schools.id"), index=True)
+    step: Mapped[Step] = mapped_column(enum_column(Step))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    contact_person: Mapped[str] = mapped_column(String(100))
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    contact_email: Mapped[str] = mapped_column(String(120), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    party_school: Mapped[PartySchool] = relationship()
+    notices: Mapped[list[PublicityNotice]] = relationship(back_populates="batch")
+
+    def audit_candidate_id(self) -> int | None:
+        """A batch belongs to each of its notices' records, which carry their own entries."""
+        return None
+
+
+class ObjectionFinding(StrEnum):
+    """What checking an objection to a 公示 found: 查实 or 不属实."""
+
+    SUBSTANTIATED = "substantiated"
+    UNFOUNDED = "unfounded"
+
+
+class PublicityObjection(Audited, db.Model):
+    """An objection raised during a 公示 (反映的问题), until an organizer resolves it."""
+
+    __tablename__ = "publicity_objections"
+    audit_title = "公示异议"
+    audit_labels = MappingProxyType(
+        {
+            "raised_by": "反映人",
+            "raised_on": "反映日期",
+            "content": "反映的问题",
+            "finding": "核查结论",
+        }
+        | {"finding_note": "核查说明", "resolved_on": "处理日期"}
+    )
+    audit_value_labels = MappingProxyType(
+        {"finding": {"substantiated": "查实", "unfounded": "不属实"}}
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(
+        ForeignKey("publicity_notices.id", ondelete="CASCADE"), index=True
+    )
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
+    raised_by: Mapped[str] = mapped_column(String(100), default="")  # may stay anonymous
+    raised_on: Mapped[date]
+    content: Mapped[str] = mapped_column(Text)
+    finding: Mapped[ObjectionFinding | None] = mapped_column(enum_column(ObjectionFinding))
+    finding_note: Mapped[str] = mapped_column(String(500), default="")
+    resolved_on: Mapped[date | None]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    notice: Mapped[PublicityNotice] = relationship(back_populates="raised_objections")
 
 
 class Talk(_Fact, db.Model):
@@ -524,8 +598,3 @@ class RuleSetChoice(Audited, db.Model):
     def audit_candidate_id(self) -> int | None:
         """A rule set belongs to no one candidate's record."""
         return None
-
-
-# The archive's reports live in their own module; importing it here registers them with the
-# mapper before Candidate's relationships to them are resolved.
-from partyschool.candidates.reports import models as _reports  # noqa: E402, F401

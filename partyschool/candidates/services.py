@@ -30,6 +30,7 @@ from partyschool.candidates.models import (
     StageChange,
     VolunteerStatus,
 )
+from partyschool.candidates.reports import models as _reports  # noqa: F401 - joins the record
 from partyschool.candidates.rules import Decision, Stage, Step, VetoHolder
 from partyschool.candidates.rulesets import RuleSet
 
@@ -397,6 +398,8 @@ def correct_fact(
     session: Session, candidate: Candidate, kind: str, fact, values: Mapping, reason: str, today
 ) -> None:
     """Correct a fact recorded by mistake; the audit trail keeps the old values and why."""
+    if getattr(fact, "batch_id", None) is not None:  # its objections and result have their door
+        raise RecordError("批次公示的异议和结果请在公示批次页面处理")
     _check_fact(FACT_KINDS[kind], values, today)
     _check_account(session, candidate, values)
     for attribute, value in values.items():

@@ -24,3 +24,11 @@ class BranchSchoolForm(Form):
         choices=[SelectChoice(k.value, k.label) for k in SchoolKind if k is not SchoolKind.SCHOOL],
     )
     is_active = BooleanField("启用", default=True)
+
+
+class CollegeBuildingForm(Form):
+    """Name the building where a college posts its undergraduates' 公示 (学院楼栋)."""
+
+    notice_building = StringField(
+        "公示楼栋", validators=[DataRequired("请填写楼栋名称"), Length(max=100)]
+    )

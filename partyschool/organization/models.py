@@ -52,6 +52,8 @@ class College(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
+    # The named building where the college posts its undergraduates' 公示 (学院楼栋, seed 000 §3).
+    notice_building: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
 
 class District(db.Model):

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from partyschool.accounts.models import User
-from partyschool.organization.models import PartySchool, SchoolKind
+from partyschool.organization.models import College, PartySchool, SchoolKind
 
 
 class OrganizationError(ValueError):
@@ -57,3 +57,17 @@ def save_branch_school(
     )
     session.flush()
     return school
+
+
+def colleges(session: Session) -> list[College]:
+    """Every college, by code."""
+    return list(session.scalars(select(College).order_by(College.code)))
+
+
+def name_notice_building(session: Session, college: College, name: str) -> None:
+    """Name the building where the college posts its undergraduates' 公示 (seed 000 §3)."""
+    name = name.strip()
+    if not name:
+        raise OrganizationError("请填写楼栋名称")
+    college.notice_building = name[:100]
+    session.flush()

@@ -6,8 +6,8 @@ from partyschool.access import allow
 from partyschool.accounts.models import Role
 from partyschool.extensions import db
 from partyschool.organization import services
-from partyschool.organization.forms import BranchSchoolForm
-from partyschool.organization.models import PartySchool
+from partyschool.organization.forms import BranchSchoolForm, CollegeBuildingForm
+from partyschool.organization.models import College, PartySchool
 
 bp = Blueprint("organization", __name__, url_prefix="/admin/schools")
 
@@ -45,3 +45,35 @@ def edit_school(school_id: int | None):
             flash("已保存分党校", "info")
             return redirect(url_for("organization.schools"))
     return render_template("organization/school_form.html", form=form, school=school)
+
+
+@bp.get("/colleges")
+@allow(Role.SCHOOL_ADMIN)
+def colleges():
+    """The colleges and the building where each posts its undergraduates' 公示."""
+    return render_template(
+        "organization/colleges.html",
+        colleges=services.colleges(db.session),
+        form=CollegeBuildingForm(),
+    )
+
+
+@bp.post("/colleges/<int:college_id>")
+@allow(Role.SCHOOL_ADMIN)
+def name_notice_building(college_id: int):
+    """Name a college's building for 公示 (学院楼栋)."""
+    college = db.session.get(College, college_id)
+    if college is None:
+        abort(404)
+    form = CollegeBuildingForm()
+    if not form.validate_on_submit():
+        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+    else:
+        try:
+            services.name_notice_building(db.session, college, form.notice_building.data)
+        except services.OrganizationError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"已保存{college.name}的公示楼栋", "info")
+    return redirect(url_for("organization.colleges"))

@@ -1,5 +1,6 @@
 """The navigation bar every package adds to, safe return links, and display filters."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -18,15 +19,21 @@ class NavItem:
     label: str
     endpoint: str
     roles: frozenset[Role]
+    # A further condition on the user (the graduate branch's pages), or None.
+    when: Callable | None = None
+
+    def shows_to(self, user) -> bool:
+        """True when this user's role, and the further condition if any, admit the entry."""
+        return user.role in self.roles and (self.when is None or self.when(user))
 
 
 # Feature packages append their entries with `add_nav`; the order here is the bar's order.
 NAVIGATION: list[NavItem] = []
 
 
-def add_nav(label: str, endpoint: str, *roles: Role) -> None:
-    """Show a link in the navigation bar to these roles."""
-    NAVIGATION.append(NavItem(label, endpoint, frozenset(roles)))
+def add_nav(label: str, endpoint: str, *roles: Role, when: Callable | None = None) -> None:
+    """Show a link in the navigation bar to these roles (and only users `when` admits)."""
+    NAVIGATION.append(NavItem(label, endpoint, frozenset(roles), when))
 
 
 # The core's entries come first; feature packages add theirs when their views are imported.
@@ -56,7 +63,7 @@ def navigation() -> dict:
     """The navigation entries of the signed-in user's role."""
     if not current_user.is_authenticated:
         return {"nav_items": []}
-    return {"nav_items": [item for item in NAVIGATION if current_user.role in item.roles]}
+    return {"nav_items": [item for item in NAVIGATION if item.shows_to(current_user)]}
 
 
 def init_app(app: Flask) -> None:

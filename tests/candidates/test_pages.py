@@ -113,7 +113,7 @@ def test_publicity_lists_per_place_and_as_pdf(organizer, session):
 def test_api_lists_only_the_callers_branch(client, demo_data, token):
     bearer = {"Authorization": f"Bearer {token('grad_organizer', demo.DEMO_PASSWORD)}"}
     body = client.get("/api/v1/candidates", headers=bearer).get_json()
-    assert {item["name"] for item in body["items"]} == {"陈研", "林研"}
+    assert {item["name"] for item in body["items"]} == {"陈研", "林研", "周研"}
     assert client.get("/api/v1/candidates/2022010104", headers=bearer).status_code == 404
     assert (
         client.get("/api/v1/candidates/2022010104/eligibility", headers=bearer).status_code == 404

@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from courses.models import EnrolmentStatus
 from exams.attempts import services
@@ -21,8 +21,8 @@ from exams.models import (
     ReviewPolicy,
 )
 from exams.questions import QuestionData, QuestionType
-from partyschool.accounts.models import Role
-from partyschool.extensions import utcnow
+from partyschool.accounts.models import Role, User
+from partyschool.extensions import db, utcnow
 from tests.factories import (
     make_bank,
     make_branch_school,
@@ -430,3 +430,91 @@ def test_regrade_after_a_key_is_corrected(client, session, exam):
     assert services.regrade(session, question) == 1
     session.commit()
     assert reread(session).get(Attempt, state["attempt_id"]).score == Decimal(20)
+
+
+def test_the_answer_write_applies_only_while_the_attempt_is_open(client, session, exam):
+    """The save's one guarded statement writes only to the user's own attempt, in progress,
+    in time, for one of its questions; anything else (a submit landing first included) is
+    left to the slow path."""
+    client.login("stu")
+    state = start(client, exam)
+    attempt = session.get(Attempt, state["attempt_id"])
+    upsert = services._answer_upsert(session.get_bind().dialect.name)
+    question_id = state["questions"][0]["question_id"]
+    owner = session.scalar(select(User.id).where(User.username == "stu"))
+    params = {"attempt_id": attempt.id, "question_id": question_id, "now": utcnow()}
+    params["user_id"] = owner
+    assert session.execute(upsert, {**params, "response": "甲"}).rowcount == 1
+    assert session.execute(upsert, {**params, "response": ["乙", "䶮𠮷"]}).rowcount == 1
+    late = attempt.deadline_at + timedelta(seconds=1)
+    assert session.execute(upsert, {**params, "response": "丙", "now": late}).rowcount == 0
+    other = make_user(session, Role.ACTIVIST, username="other").id
+    assert session.execute(upsert, {**params, "response": "丙", "user_id": other}).rowcount == 0
+    not_asked = make_bank(session, questions=QUESTIONS[:1]).questions[0].id
+    assert (
+        session.execute(upsert, {**params, "response": 0, "question_id": not_asked}).rowcount == 0
+    )
+    attempt.status, attempt.submitted_at = AttemptStatus.SUBMITTED, utcnow()
+    session.flush()
+    assert session.execute(upsert, {**params, "response": "丁"}).rowcount == 0
+    session.commit()
+    answers = session.scalars(select(Answer).where(Answer.attempt_id == attempt.id)).all()
+    assert [(a.question_id, a.response) for a in answers] == [(question_id, ["乙", "䶮𠮷"])]
+
+
+def test_a_save_costs_two_statements(app, client, session, exam):
+    """Who is asking, and the guarded write: nothing else on the exam's hottest path."""
+    client.login("stu")
+    state = start(client, exam)
+    question = state["questions"][0]
+    path = f"/api/v1/attempts/{state['attempt_id']}/answers/{question['question_id']}"
+    headers = {"X-CSRFToken": client.csrf_token("/")}
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.put(path, json={"response": "为人民服务"}, headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.get_json()
+    assert len(statements) == 2, statements
+    assert statements[-1].startswith("INSERT INTO answers")
+    resumed = client.get(f"/api/v1/attempts/{state['attempt_id']}").get_json()
+    assert resumed["answers"] == {str(question["question_id"]): "为人民服务"}
+
+
+def test_a_start_writes_only_its_attempt_and_a_resume_writes_nothing(app, client, exam):
+    """Starting reads, draws and inserts the attempt (through the group commit, so it never
+    holds the write lock while drawing); resuming only reads."""
+    client.login("stu")
+    headers = {"X-CSRFToken": client.csrf_token("/")}
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def start_once():
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = client.raw.post(f"/api/v1/exams/{exam.id}/attempts", headers=headers)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert response.status_code == 200, response.get_json()
+        writes = [s for s in statements if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+        return response.get_json(), writes, statements
+
+    started, writes, seen = start_once()
+    assert [w.split("(")[0].strip() for w in writes] == ["INSERT INTO attempts"]
+    assert len(seen) <= 9, "\n".join(s[:90].replace("\n", " ") for s in seen)
+    resumed, writes, _ = start_once()
+    assert writes == []
+    assert resumed == {**started, "server_now": resumed["server_now"]}

@@ -1,4 +1,10 @@
-"""A candidate's thought reports, the comments on them, and the half-yearly assessments."""
+"""A candidate's thought reports, the comments on them, and the half-yearly assessments.
+
+They join the record from here (candidates/models.py is full): `Candidate.thought_reports`,
+`Candidate.half_year_assessments` and `Contact.user`, the account of a cultivation contact,
+who may then read and comment the candidate's reports and write the half-yearly 考察意见.
+Importing `candidates.services` (as every page does) imports this module.
+"""
 
 from datetime import date, datetime
 from types import MappingProxyType
@@ -8,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partyschool.accounts.models import User
 from partyschool.audit import Audited
-from partyschool.candidates.models import Candidate, _Fact
+from partyschool.candidates.models import Candidate, Contact, _Fact
 from partyschool.extensions import db, utcnow
 
 
@@ -71,3 +77,12 @@ class HalfYearAssessment(_Fact, db.Model):
     content: Mapped[str] = mapped_column(Text)
 
     recorded_by: Mapped[User | None] = relationship()
+
+
+Candidate.thought_reports = relationship(
+    ThoughtReport, order_by=ThoughtReport.submitted_on, cascade="all, delete-orphan"
+)
+Candidate.half_year_assessments = relationship(
+    HalfYearAssessment, order_by=HalfYearAssessment.period, cascade="all, delete-orphan"
+)
+Contact.user = relationship(User, foreign_keys=[Contact.user_id])

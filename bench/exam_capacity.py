@@ -1,0 +1,195 @@
+"""Benchmark: what an exam server can take. Two modes, through gunicorn's JSON API on SQLite
+(default) or PostgreSQL (`--database postgres`, run with fsync and synchronous_commit on):
+
+- `capacity`: N clients (each its own trainee and attempt) save answers back to back for a
+  fixed time, then the same clients call the trivial endpoint (/healthz) for the same time.
+  Prints save_capacity_rps, trivial_rps and their ratio (target >= 0.5), and checks that
+  every acknowledged answer is stored as sent.
+- `start-burst`: every trainee presses 开始考试 within `--burst` seconds (the computer rooms
+  at the bell). Prints the start latencies (target: errors 0, p95 <= 1 s).
+
+Prints one JSON line last. The server and the clients share the machine's cores.
+"""
+
+import argparse
+import json
+import os
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _server as kit  # noqa: E402  (bench/, this script's directory, is on sys.path)
+from sqlalchemy import create_engine  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+QUESTIONS = 30
+
+
+def settings() -> argparse.Namespace:
+    """Command-line options."""
+    cores = os.cpu_count() or 1
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mode", choices=("capacity", "start-burst"), default="capacity")
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--clients", type=int, default=64, help="capacity: clients")
+    parser.add_argument("--seconds", type=float, default=10.0, help="capacity: each phase")
+    parser.add_argument("--trainees", type=int, default=1000, help="start-burst: trainees")
+    parser.add_argument("--burst", type=float, default=10.0, help="start-burst: seconds")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=20240701)
+    options = parser.parse_args()
+    if options.workers is None:
+        options.workers = cores if options.database == "sqlite" else 2 * cores
+    return options
+
+
+def in_threads(count: int, target) -> None:
+    """Run target(index) in `count` threads and wait for them."""
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def capacity(port: int, setup, options) -> dict:
+    """Saves back to back, then /healthz, by the same clients for the same time."""
+    clients = [kit.Client(port, token) for token in setup.tokens[: options.clients]]
+    attempts: list[dict] = [{}] * len(clients)
+    acknowledged, errors, lock = {}, [], threading.Lock()
+    saves, calls = [0] * len(clients), [0] * len(clients)
+
+    def start(i):
+        reply = clients[i].call("POST", f"/api/v1/exams/{setup.exam_id}/attempts")
+        attempts[i] = reply.data if reply.ok else {}
+
+    def save(i):
+        attempt, rng = attempts[i], random.Random(options.seed + i)
+        stop_at = time.monotonic() + options.seconds
+        while attempt and time.monotonic() < stop_at:
+            question = attempt["questions"][saves[i] % len(attempt["questions"])]
+            value = kit.a_response(question, rng)
+            path = f"/api/v1/attempts/{attempt['attempt_id']}/answers/{question['question_id']}"
+            reply = clients[i].call("PUT", path, {"response": value})
+            with lock:
+                if reply.ok:
+                    acknowledged[(attempt["attempt_id"], question["question_id"])] = value
+                    saves[i] += 1
+                else:
+                    errors.append(f"save: {reply.error or reply.status} {str(reply.data)[:200]}")
+
+    def trivial(i):
+        stop_at = time.monotonic() + options.seconds
+        while time.monotonic() < stop_at:
+            reply = clients[i].call("GET", "/healthz")
+            calls[i] += reply.ok
+            if not reply.ok:
+                with lock:
+                    errors.append(f"healthz: {reply.error or reply.status}")
+
+    in_threads(len(clients), start)
+    started = time.monotonic()
+    in_threads(len(clients), save)
+    save_rps = sum(saves) / (time.monotonic() - started)
+    started = time.monotonic()
+    in_threads(len(clients), trivial)
+    trivial_rps = sum(calls) / (time.monotonic() - started)
+    for client in clients:
+        client.close()
+    errors += [f"start refused for client {i}" for i, a in enumerate(attempts) if not a]
+    report = {
+        "clients": len(clients),
+        "seconds": options.seconds,
+        "saves": sum(saves),
+        "save_capacity_rps": round(save_rps, 1),
+        "trivial_rps": round(trivial_rps, 1),
+        "ratio": round(save_rps / trivial_rps, 3),
+    }
+    return {"acknowledged": acknowledged, "errors": errors, "report": report}
+
+
+def start_burst(port: int, setup, options) -> dict:
+    """Every trainee starts within the burst, at a random moment, on a connection of its own."""
+    rng = random.Random(options.seed)
+    offsets = sorted(rng.uniform(0, options.burst) for _ in setup.tokens)
+    latencies, errors, lock = [], [], threading.Lock()
+    began = time.monotonic() + 0.5
+    pending = list(zip(offsets, setup.tokens, strict=True))
+
+    def taker(_):
+        client = kit.Client(port, patience=5)
+        while True:
+            with lock:
+                if not pending:
+                    break
+                offset, token = pending.pop(0)
+            time.sleep(max(0.0, began + offset - time.monotonic()))
+            reply = client.call("POST", f"/api/v1/exams/{setup.exam_id}/attempts", token=token)
+            with lock:
+                latencies.append(reply.seconds)
+                if not reply.ok or len(reply.data.get("questions", ())) != QUESTIONS:
+                    errors.append(f"start: {reply.error or reply.status} {str(reply.data)[:200]}")
+        client.close()
+
+    in_threads(min(len(setup.tokens), 200), taker)
+    finished = time.monotonic() - began
+    report = {
+        "takers": len(setup.tokens),
+        "burst_s": options.burst,
+        "finished_after_s": round(finished, 1),
+        "start_p50_ms": ms(kit.percentile(latencies, 0.50)),
+        "start_p95_ms": ms(kit.percentile(latencies, 0.95)),
+        "start_p99_ms": ms(kit.percentile(latencies, 0.99)),
+        "start_max_ms": ms(max(latencies)),
+    }
+    return {"acknowledged": {}, "errors": errors, "report": report}
+
+
+def ms(seconds: float) -> float:
+    """Seconds as milliseconds, rounded for the report."""
+    return round(seconds * 1000, 1)
+
+
+def main() -> None:
+    """Build the data, serve it, run the mode, check what was acknowledged is stored."""
+    options = settings()
+    url = kit.durable_postgres_url(__file__) if options.database == "postgres" else None
+    trainees = options.clients if options.mode == "capacity" else options.trainees
+    server_options = {"workers": options.workers, "threads": options.threads, "keep_alive": 75}
+    with kit.exam_site(url, trainees, QUESTIONS, **server_options) as (port, setup, url, _):
+        run = capacity if options.mode == "capacity" else start_burst
+        outcome = run(port, setup, options)
+        engine = create_engine(url)
+        try:
+            with Session(engine) as session:
+                found = kit.stored(session, setup.exam_id)
+                lost = kit.lost(outcome["acknowledged"], found)
+                settings_in_force = kit.durability(session)
+        finally:
+            engine.dispose()
+    for error in sorted(set(outcome["errors"]))[:5]:
+        print("error:", error)
+    print(
+        json.dumps(
+            {
+                "mode": options.mode,
+                "database": "postgresql" if options.database == "postgres" else "sqlite",
+                **outcome["report"],
+                "errors": len(outcome["errors"]),
+                "lost_answers": len(lost),
+                "attempts": len(found.attempts),
+                "workers": options.workers,
+                "threads": options.threads,
+                "durability": settings_in_force,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The 双向培养 archive of graduate students (seed 002 §6)."""
