@@ -4,9 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app app
 PORT ?= 5000
-# One sync worker per core: SQLite admits one writer at a time, and more concurrent writers
-# only wait longer (bench/exam_day.py); with PostgreSQL, raise WORKERS.
+# One worker per core, each with threads: SQLite admits one writer at a time, and the threads
+# of a worker share its commits (partyschool/group_commit.py, bench/exam_capacity.py); with
+# PostgreSQL, raise WORKERS.
 WORKERS ?= 2
+THREADS ?= 8
 
 .PHONY: run test test-sqlite test-postgres test-cluster lint bench system venv db
 
@@ -30,7 +32,8 @@ db: system venv
 run: db
 	@echo "网上党校: http://127.0.0.1:$(PORT)  (demo password: partyschool-demo)"
 	@$(FLASK) jobs run & jobs=$$!; trap 'kill $$jobs 2>/dev/null' EXIT INT TERM; \
-	$(VENV)/bin/gunicorn --workers $(WORKERS) --no-control-socket --bind 127.0.0.1:$(PORT) app:app
+	$(VENV)/bin/gunicorn --workers $(WORKERS) --worker-class gthread --threads $(THREADS) \
+		--no-control-socket --bind 127.0.0.1:$(PORT) app:app
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -374,6 +374,7 @@ def start_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    server.log_path = log_path
     try:
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
