@@ -335,20 +335,20 @@ def main() -> None:
             after = cpu_now(server_pids, database_pid)
             cpu = {k: round(v - before[k], 1) for k, v in after.items()}
             crashes = server.log_path.read_text().count("Traceback")
-        server_side = server_times(access_log) if access_log else []
-        engine = create_engine(url)
-        try:
-            with Session(engine) as session:
-                found = server_kit.stored(session, setup.exam_id)
-                lost = server_kit.lost(exam.acknowledged, found)
-                unsubmitted = [
-                    a.id
-                    for a in found.attempts.values()
-                    if a.status is not AttemptStatus.SUBMITTED or a.score is None
-                ]
-                durability = server_kit.durability(session)
-        finally:
-            engine.dispose()
+            server_side = server_times(access_log) if access_log else []
+            engine = create_engine(url)  # the database goes with the site: read it now
+            try:
+                with Session(engine) as session:
+                    found = server_kit.stored(session, setup.exam_id)
+                    lost = server_kit.lost(exam.acknowledged, found)
+                    unsubmitted = [
+                        a.id
+                        for a in found.attempts.values()
+                        if a.status is not AttemptStatus.SUBMITTED or a.score is None
+                    ]
+                    durability = server_kit.durability(session)
+            finally:
+                engine.dispose()
     saves = exam.latencies["save"]
     save_span = max(exam.save_times) - min(exam.save_times) if len(exam.save_times) > 1 else 1
     save_rps = len(exam.save_times) / save_span

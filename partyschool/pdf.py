@@ -2,7 +2,7 @@
 embed CJK fonts compactly (installed explicitly by the application, checked at start)."""
 
 import inspect
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
@@ -23,24 +23,29 @@ class FetchRefused(ValueError):
 
 
 class StaticOnlyFetcher(URLFetcher):
-    """Fetch files under static/ and refuse every other URL (http, data, other files)."""
+    """Fetch files under static/ and refuse every other URL (http, data, other files), but
+    for the exact files a document is given to embed (an archive's uploaded images)."""
 
-    def __init__(self):
+    def __init__(self, files: Iterable[Path] = ()):
         super().__init__(allowed_protocols=("file",), allow_redirects=False)
+        self.files = frozenset(path.resolve() for path in files)
 
     def fetch(self, url: str, headers=None):
         """Fetch the URL if it names a file inside static/."""
         parts = urlsplit(url)
         path = Path(unquote(parts.path)).resolve() if parts.scheme == "file" else None
-        if path is None or parts.netloc or not path.is_relative_to(STATIC) or not path.is_file():
+        allowed = path is not None and (path.is_relative_to(STATIC) or path in self.files)
+        if not allowed or parts.netloc or not path.is_file():
             raise FetchRefused(f"refused to fetch {url}")
         return super().fetch(path.as_uri(), headers)
 
 
-def render_pdf(html: str) -> bytes:
-    """Render HTML to PDF; relative URLs resolve inside static/ and nothing else is fetched."""
+def render_pdf(html: str, files: Iterable[Path] = ()) -> bytes:
+    """Render HTML to PDF; relative URLs resolve inside static/ and nothing else is fetched
+    but the `files` named (by their file: URL) to embed."""
     base_url = STATIC.as_uri() + "/"
-    return HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf()
+    fetcher = StaticOnlyFetcher(files)
+    return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf()
 
 
 # --- Compact CJK fonts -------------------------------------------------------------------

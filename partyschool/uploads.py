@@ -1,6 +1,5 @@
 """Uploaded files: accepted only when their extension, content and size agree with a rule;
-stored under generated names in the upload folder (shared storage when several servers run),
-never under the name the user sent. Courses' lessons and records' reports both use it."""
+stored under generated names in the upload folder, never under the name the user sent."""
 
 import logging
 import os
@@ -78,6 +77,17 @@ VIDEOS = UploadRule(
         "webm": FileType("WebM", "video/webm", b"\x1a\x45\xdf\xa3", marker=b"webm"),
     },
     200 * 1024 * 1024,
+)
+MATERIALS = UploadRule(
+    "入党材料",
+    {
+        "pdf": PDF,
+        "docx": ATTACHMENTS.types["docx"],
+        "png": ATTACHMENTS.types["png"],
+        "jpg": JPG,
+        "jpeg": JPG,
+    },
+    20 * 1024 * 1024,
 )
 # A thought report (思想汇报) handed in as a file; plain text has no signature to check, and is
 # served as text/plain for download only, never shown inline.

@@ -29,7 +29,7 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def _app(database_url):
+def _app(database_url, tmp_path_factory):
     # Fast argon2 parameters: the same code path, a fraction of the cost per test user.
     account_services._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     app = create_app(
@@ -39,6 +39,8 @@ def _app(database_url):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "LOGIN_RATE_LIMIT": "1000 per minute",
             "SQLITE_BUSY_TIMEOUT_MS": 10_000,
+            # The demo data uploads documents: never into the working tree's instance folder.
+            "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
             # The suite's throwaway database need not survive a power cut (FULL: +4 ms a commit).
             "SQLITE_SYNCHRONOUS": "NORMAL",
         }

@@ -1,14 +1,16 @@
 """Random sequences of real operations through every entry point, with the record's and the
 certificate's invariants checked after each step (hypothesis stateful testing).
 
-Entry points: the record pages (facts, corrections, promotions, overrides), thought reports and
-half-yearly assessments, the roster import, the historical migration, the JSON API, the CLI
-(re-judging, issuing a class), the batch button, revocation, re-issue, a switch of the rule set,
-公示 batches and their objections. Runs on SQLite and PostgreSQL.
+Entry points: the record pages (facts, corrections, promotions, overrides), the materials
+archive (upload, check or return, withdraw), thought reports and half-yearly assessments, the
+roster import, the historical migration, the JSON API, the CLI (re-judging, issuing a class), the
+batch button, revocation, re-issue, a switch of the rule set, 公示 batches and their objections.
+Runs on SQLite and PostgreSQL.
 """
 
 import csv
 import io
+import shutil
 from datetime import timedelta
 
 from hypothesis import HealthCheck, settings
@@ -19,6 +21,7 @@ from sqlalchemy import func, select
 from partyschool.accounts.models import Role
 from partyschool.audit import AuditEvent
 from partyschool.candidates import services
+from partyschool.candidates.archive.models import Material, MaterialStatus
 from partyschool.candidates.models import (
     Candidate,
     PublicityBatch,
@@ -34,6 +37,7 @@ from partyschool.candidates.rules import STAGE_LABELS, PublicityOutcome, Stage, 
 from partyschool.certificates.models import Certificate, CertificateStatus
 from partyschool.extensions import db, limiter, today
 from partyschool.organization.models import Building, College, District, Room
+from tests.candidates.material_files import pdf_bytes
 from tests.certificates.conftest import assert_records_agree
 from tests.conftest import Client, _empty_database
 from tests.factories import (
@@ -73,7 +77,13 @@ CANDIDATES = 3
 OFFSETS = st.sampled_from([-3000, -400, -30, 0, 1])
 
 
-def test_records_and_certificates_change_only_through_their_rules(app, session):
+def test_records_and_certificates_change_only_through_their_rules(
+    app, session, tmp_path, monkeypatch
+):
+    folder = tmp_path / "uploads"
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(folder))
+    document = pdf_bytes("入党申请书")
+
     class Machine(RuleBasedStateMachine):
         """One branch school: three candidates, a class that ended, its organizer and admins."""
 
@@ -85,6 +95,7 @@ def test_records_and_certificates_change_only_through_their_rules(app, session):
                 _empty_database()
                 limiter.reset()
             app.config["ELIGIBILITY_RULESET"] = "wzu"
+            shutil.rmtree(folder, ignore_errors=True)
             school = make_branch_school(session, code="d1")
             self.users = {
                 "org": make_user(session, Role.ORGANIZER, school, username="org"),
@@ -211,6 +222,41 @@ def test_records_and_certificates_change_only_through_their_rules(app, session):
                 "content": "表现良好",
             }
             self.clients["org"].post(f"/candidates/{self.candidate_ids[who]}/thought-reports", form)
+
+        # --- the materials archive -----------------------------------------------------------
+
+        @rule(
+            who=st.integers(0, CANDIDATES - 1),
+            kind=st.sampled_from(["application", "thought_report", "admission_form"]),
+            actor=st.sampled_from(["org", "badmin", "stu"]),
+        )
+        def upload_a_material(self, who, kind, actor):
+            self.clients[actor].post(
+                f"/materials/candidates/{self.candidate_ids[who]}/upload",
+                {"kind": kind, "file": (io.BytesIO(document), "申请书.pdf")},
+                content_type="multipart/form-data",
+            )
+
+        @rule(
+            n=st.integers(0, 3),
+            status=st.sampled_from(["checked", "returned", "pending"]),
+            comment=st.sampled_from(["", "请补充签名"]),
+            actor=st.sampled_from(["org", "top", "stu"]),
+        )
+        def check_a_material(self, n, status, comment, actor):
+            session.rollback()
+            ids = session.scalars(select(Material.id).order_by(Material.id)).all()
+            if n < len(ids):
+                self.clients[actor].post(
+                    f"/materials/{ids[n]}/check", {"status": status, "comment": comment}
+                )
+
+        @rule(n=st.integers(0, 3), reason=st.sampled_from(["", "传错了"]))
+        def withdraw_a_material(self, n, reason):
+            session.rollback()
+            ids = session.scalars(select(Material.id).order_by(Material.id)).all()
+            if n < len(ids):
+                self.clients["org"].post(f"/materials/{ids[n]}/withdraw", {"reason": reason})
 
         # --- 公示 batches and their objections ------------------------------------------
 
@@ -453,6 +499,22 @@ def test_records_and_certificates_change_only_through_their_rules(app, session):
                 )
             )
             assert made_here == 0
+
+        @invariant()
+        def every_material_has_its_file_and_its_checker(self):
+            if not hasattr(self, "users"):
+                return
+            session.rollback()
+            materials = session.scalars(select(Material)).all()
+            files = {p.name for p in folder.iterdir()} if folder.exists() else set()
+            assert files == {m.stored_name for m in materials}  # none lost, none left over
+            staff = {self.users["org"].id, self.users["badmin"].id}
+            for material in materials:
+                assert material.uploaded_by_id in staff
+                if material.status is not MaterialStatus.PENDING:
+                    assert material.checked_by_id in staff | {self.users["top"].id}
+                if material.status is MaterialStatus.RETURNED:
+                    assert material.check_comment
 
         def teardown(self):
             app.config["ELIGIBILITY_RULESET"] = "wzu"

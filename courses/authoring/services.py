@@ -14,7 +14,13 @@ from markupsafe import Markup
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from courses.authoring.uploads import (
+from courses.models import Attachment, Course, Enrolment, Lesson, TrainingClass
+from courses.services import approved_enrolments
+from partyschool.access import can_see_school, can_view_shared, scope_to_user
+from partyschool.accounts.models import STAFF, TEACHING_STAFF, User
+from partyschool.candidates.rules import Stage
+from partyschool.organization.models import PartySchool
+from partyschool.uploads import (
     ATTACHMENTS,
     VIDEOS,
     copy_stored,
@@ -22,12 +28,6 @@ from courses.authoring.uploads import (
     store_upload,
     upload_folder,
 )
-from courses.models import Attachment, Course, Enrolment, Lesson, TrainingClass
-from courses.services import approved_enrolments
-from partyschool.access import can_see_school, can_view_shared, scope_to_user
-from partyschool.accounts.models import STAFF, TEACHING_STAFF, User
-from partyschool.candidates.rules import Stage
-from partyschool.organization.models import PartySchool
 
 # National practice: activist and development-candidate training lasts at least 24 study hours.
 MIN_TRAINING_HOURS = Decimal(24)

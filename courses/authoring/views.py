@@ -11,9 +11,10 @@ from flask import (
 )
 from flask_login import current_user
 
-from courses.authoring import services, uploads
+from courses.authoring import services
 from courses.authoring.forms import AttachmentForm, CourseForm, LessonForm, MoveForm
 from courses.models import Attachment, Course, Lesson
+from partyschool import uploads
 from partyschool.access import allow, get_scoped, signed_in
 from partyschool.accounts.models import TEACHING_STAFF
 from partyschool.extensions import db

@@ -4,7 +4,7 @@
 the account of a cultivation contact.
 
 Revision ID: 1a8476273ae6
-Revises: b7e2d4f6a8c1
+Revises: f4b8d2a6c1e9
 Create Date: 2026-11-30 11:28:31.609948
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1a8476273ae6'
-down_revision = 'b7e2d4f6a8c1'
+down_revision = 'f4b8d2a6c1e9'
 branch_labels = None
 depends_on = None
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from partyschool.accounts import services as accounts
 from partyschool.accounts.models import Role, User
 from partyschool.candidates import demo as candidate_demo
+from partyschool.candidates.archive import demo as archive_demo
 from partyschool.candidates.plans import demo as plan_demo
 from partyschool.candidates.twoway import demo as twoway_demo
 from partyschool.extensions import today
@@ -50,7 +51,8 @@ BUILDINGS = (
     ("district1", "d1", "北区2号楼", ("101", "102", "201")),
     ("district2", "d2", "南区5号楼", ("301", "302")),
     ("district3", "d3", "东区8号楼", ("101", "102")),
-    ("graduate", None, "研究生公寓A幢", ("501", "502", "601")),
+    # Graduate students live in a district too; its organizers review their materials.
+    ("graduate", "d1", "研究生公寓A幢", ("501", "502", "601")),
 )
 BRANCHES = (
     ("第一学区本科生第一党支部", "district1", "cs"),
@@ -139,6 +141,7 @@ def seed(session: Session) -> tuple[dict[str, PartySchool], dict[str, User]]:
     schools = seed_organization(session)
     users = seed_accounts(session, schools)
     candidate_demo.seed(session, schools, users, today())
+    archive_demo.seed(session, users, today())
     plan_demo.seed(session, schools, users, today())
     twoway_demo.seed(session, users, today())
     return schools, users

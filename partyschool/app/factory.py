@@ -25,6 +25,7 @@ from partyschool.candidates import cli as candidates_cli
 from partyschool.candidates import in_force as rules_in_force
 from partyschool.candidates import publicity_views
 from partyschool.candidates import views as candidates_views
+from partyschool.candidates.archive import views as archive_views
 from partyschool.candidates.plans import views as plan_views
 from partyschool.candidates.reports import views as thought_report_views
 from partyschool.candidates.twoway import views as twoway_views
@@ -50,6 +51,7 @@ BLUEPRINTS = (
     thought_report_views.bp,
     publicity_views.bp,
     candidates_api.bp,
+    archive_views.bp,
     plan_views.bp,
     twoway_views.bp,
     courses_views.bp,

@@ -22,6 +22,7 @@ from partyschool.accounts.models import ORGANIZERS, Role
 from partyschool.audit import AuditEvent, describe
 from partyschool.candidates import forms, identity, in_force, listing, rule_kinds, services
 from partyschool.candidates import publicity as publicity_lists
+from partyschool.candidates.archive import services as archive
 from partyschool.candidates.imports import dorms, history, roster
 from partyschool.candidates.models import Candidate, ProbationAction, VolunteerStatus
 from partyschool.candidates.reports.services import contact_accounts
@@ -102,8 +103,10 @@ def show(candidate_id: int):
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     )
     ratings = services.ratings_by_room(db.session, [candidate.room_id])[candidate.room_id]
+    materials = archive.materials_of(db.session, [candidate.id])[candidate.id]
     return render_template(
         "candidates/show.html",
+        stages=archive.checklist(candidate, materials),
         candidate=candidate,
         assessment=assessment,
         events=[describe(e) for e in events],
@@ -534,6 +537,9 @@ def my_record(form: forms.VolunteerForm | None = None):
         context["approved_hours"] = sum(
             log.hours for log in candidate.volunteer_logs if log.status is VolunteerStatus.APPROVED
         )
+        materials = archive.materials_of(db.session, [candidate.id])[candidate.id]
+        context["materials"] = materials
+        context["stages"] = archive.checklist(candidate, materials)
     return render_template("candidates/my_record.html", **context)
 
 

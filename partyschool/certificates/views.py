@@ -20,13 +20,6 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from courses.authoring.uploads import (
-    ATTACHMENTS,
-    UploadError,
-    content_type_of,
-    store_upload,
-    upload_folder,
-)
 from courses.models import Enrolment, TrainingClass
 from courses.services import visible_classes
 from partyschool.access import allow, can_see_school, get_scoped, require_school
@@ -44,6 +37,13 @@ from partyschool.certificates.forms import (
 from partyschool.certificates.models import Certificate
 from partyschool.extensions import db, today, utcnow
 from partyschool.spreadsheets import write_xlsx
+from partyschool.uploads import (
+    ATTACHMENTS,
+    UploadError,
+    content_type_of,
+    store_upload,
+    upload_folder,
+)
 from partyschool.web.navigation import add_nav
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")

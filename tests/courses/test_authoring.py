@@ -15,11 +15,11 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from courses.authoring.services import render_markdown
-from courses.authoring.uploads import ATTACHMENTS, VIDEOS, UploadError, store_upload
 from courses.models import Attachment, Course, EnrolmentStatus, Lesson
 from partyschool.accounts.models import Role
 from partyschool.candidates.rules import Stage
 from partyschool.organization.models import PartySchool
+from partyschool.uploads import ATTACHMENTS, VIDEOS, UploadError, store_upload
 from tests.courses.trainees import make_trainee
 from tests.factories import (
     make_branch_school,

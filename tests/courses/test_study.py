@@ -302,7 +302,7 @@ def test_a_video_is_watched_while_it_plays_by_the_servers_clock(session, trainee
 
 
 def test_the_length_of_an_uploaded_mp4_is_read_from_the_file(tmp_path):
-    from courses.authoring.uploads import mp4_duration
+    from partyschool.uploads import mp4_duration
 
     def box(kind: bytes, payload: bytes) -> bytes:
         return (8 + len(payload)).to_bytes(4, "big") + kind + payload
