@@ -89,8 +89,24 @@ MATERIALS = UploadRule(
     },
     20 * 1024 * 1024,
 )
+# A thought report (思想汇报) handed in as a file; plain text has no signature to check, and is
+# served as text/plain for download only, never shown inline.
+REPORT_FILES = UploadRule(
+    "思想汇报文件",
+    {
+        "pdf": PDF,
+        "docx": ATTACHMENTS.types["docx"],
+        "jpg": JPG,
+        "jpeg": JPG,
+        "png": ATTACHMENTS.types["png"],
+        "txt": FileType("TXT", "text/plain; charset=utf-8", b""),
+    },
+    10 * 1024 * 1024,
+)
 CONTENT_TYPES = {
-    ext: t.content_type for rule in (ATTACHMENTS, VIDEOS) for ext, t in rule.types.items()
+    ext: t.content_type
+    for rule in (ATTACHMENTS, VIDEOS, REPORT_FILES)
+    for ext, t in rule.types.items()
 }
 
 

@@ -104,8 +104,39 @@ def make_ready_activist(session: Session, school: PartySchool | None = None, **o
             evidence="结业证书",
         )
     )
+    add_reports_and_assessments(candidate)
     session.flush()
     return candidate
+
+
+def add_reports_and_assessments(candidate, *, skip_quarter: int | None = None, assessments=2):
+    """A thought report early in every quarter since the candidate became an activist (but
+    `skip_quarter`), and half-yearly assessments for its first `assessments` half-years."""
+    from partyschool.candidates.reports.models import HalfYearAssessment, ThoughtReport
+    from partyschool.candidates.rules import Stage, add_months, half_year_of
+    from partyschool.extensions import today
+
+    # A candidate made at a later stage has only that stage's date: count from it.
+    became = min(
+        (c.entered_on for c in candidate.stage_changes if c.stage == Stage.ACTIVIST),
+        default=min(c.entered_on for c in candidate.stage_changes),
+    )
+    quarter = 0
+    while (day := add_months(became, 3 * quarter)) <= today():
+        if quarter != skip_quarter:
+            candidate.thought_reports.append(
+                ThoughtReport(
+                    title=f"第{quarter + 1}季度思想汇报", body="学习体会", submitted_on=day
+                )
+            )
+        quarter += 1
+    period = half_year_of(became)
+    for _ in range(assessments):
+        candidate.half_year_assessments.append(
+            HalfYearAssessment(period=period, written_on=today(), content="表现良好")
+        )
+        year, half = int(period[:4]), period[5:]
+        period = f"{year}-2" if half == "1" else f"{year + 1}-1"
 
 
 def reread(session: Session) -> Session:

@@ -2,9 +2,9 @@
 certificate's invariants checked after each step (hypothesis stateful testing).
 
 Entry points: the record pages (facts, corrections, promotions, overrides), the materials
-archive (upload, check or return, withdraw), the roster import,
-the historical migration, the JSON API, the CLI (re-judging, issuing a class), the batch
-button, revocation, re-issue, a switch of the rule set, 公示 batches and their objections.
+archive (upload, check or return, withdraw), thought reports and half-yearly assessments, the
+roster import, the historical migration, the JSON API, the CLI (re-judging, issuing a class), the
+batch button, revocation, re-issue, a switch of the rule set, 公示 batches and their objections.
 Runs on SQLite and PostgreSQL.
 """
 
@@ -32,7 +32,8 @@ from partyschool.candidates.models import (
     StageChange,
     TrainingRecord,
 )
-from partyschool.candidates.rules import STAGE_LABELS, PublicityOutcome, Stage
+from partyschool.candidates.reports.forms import recent_half_years
+from partyschool.candidates.rules import STAGE_LABELS, PublicityOutcome, Stage, half_year_bounds
 from partyschool.certificates.models import Certificate, CertificateStatus
 from partyschool.extensions import db, limiter, today
 from partyschool.organization.models import Building, College, District, Room
@@ -111,6 +112,8 @@ def test_records_and_certificates_change_only_through_their_rules(
                     session,
                     school,
                     name=f"学生{n}",
+                    # The first candidate is also the activist `stu`, who hands in reports.
+                    user=self.users["stu"] if n == 0 else None,
                     stage=Stage.CANDIDATE if n == 0 else Stage.ACTIVIST,
                     college=college,
                     district=district,
@@ -199,6 +202,26 @@ def test_records_and_certificates_change_only_through_their_rules(
                     f"/candidates/{candidate.id}/facts/veto/{fact.id}/withdraw",
                     {"change_reason": "录入有误"},
                 )
+
+        @rule(offset=OFFSETS, with_text=st.booleans())
+        def hand_in_a_thought_report(self, offset, with_text):
+            on = (today() + timedelta(days=offset)).isoformat()
+            form = {
+                "title": "思想汇报",
+                "submitted_on": on,
+                "body": "学习体会" if with_text else "",
+            }
+            self.clients["stu"].post("/my/thought-reports", form)
+
+        @rule(who=st.integers(0, CANDIDATES - 1), offset=OFFSETS, back=st.integers(0, 5))
+        def write_a_half_year_assessment(self, who, offset, back):
+            period = recent_half_years(today())[back][0]
+            form = {
+                "period": period,
+                "written_on": (today() + timedelta(days=offset)).isoformat(),
+                "content": "表现良好",
+            }
+            self.clients["org"].post(f"/candidates/{self.candidate_ids[who]}/thought-reports", form)
 
         # --- the materials archive -----------------------------------------------------------
 
@@ -404,6 +427,25 @@ def test_records_and_certificates_change_only_through_their_rules(
                 assert dates == sorted(dates), candidate.student_no
                 assert all(d <= today() for d in dates)
                 assert changes[-1].stage is candidate.stage
+
+        @invariant()
+        def reports_and_assessments_dated_within_the_record(self):
+            if not hasattr(self, "users"):
+                return
+            session.rollback()
+            session.expire_all()
+            for candidate in session.scalars(select(Candidate)):
+                began = min(c.entered_on for c in candidate.stage_changes)
+                assert all(began <= r.submitted_on <= today() for r in candidate.thought_reports)
+                assert all(r.body or r.stored_name for r in candidate.thought_reports)
+                periods = [a.period for a in candidate.half_year_assessments]
+                assert len(periods) == len(set(periods)), candidate.student_no
+                activist = [c.entered_on for c in candidate.stage_changes if c.stage == "activist"]
+                for item in candidate.half_year_assessments:
+                    assert item.written_on <= today()
+                    if item.recorded_by_id is not None:  # written through the door, not seeded
+                        assert activist and item.written_on >= activist[0]
+                        assert half_year_bounds(item.period)[0] <= item.written_on
 
         @invariant()
         def an_objection_holds_its_notice_until_resolved(self):

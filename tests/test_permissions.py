@@ -37,6 +37,7 @@ from partyschool.candidates.models import (
     VolunteerLog,
 )
 from partyschool.candidates.plans.models import DevelopmentPlan, DevelopmentPlanMonth
+from partyschool.candidates.reports.models import ThoughtReport
 from partyschool.candidates.rules import Level, Step, VetoHolder
 from partyschool.candidates.twoway.models import TwoWayEvaluation, TwoWayFile
 from partyschool.certificates.models import Certificate
@@ -144,6 +145,15 @@ def world(session) -> World:
     certificate_a = make_certificate(session, enrolment_a)
     notification_a = Notification(user_id=users_a[Role.ACTIVIST].id, text=MARKER, url="/")
     session.add(notification_a)
+    candidate_a.thought_reports.append(
+        ThoughtReport(
+            title=MARKER,
+            body=MARKER,
+            submitted_on=today(),
+            stored_name="t" * 32 + ".pdf",
+            original_name=f"{MARKER}.pdf",
+        )
+    )
     material_a = make_material(session, candidate_a, MARKER)
     plan_a, two_way_file_a = make_plan_world(session, school_a, candidate_a)
     batch_a, objection_a, college = make_publicity_world(session, school_a, candidate_a)
@@ -323,6 +333,7 @@ FOREIGN_IDS = {
     "serial": lambda w: w.certificate_a.serial,
     "certificate_id": lambda w: w.certificate_a.id,
     "notification_id": lambda w: w.notification_a.id,
+    "thought_report_id": lambda w: w.candidate_a.thought_reports[0].id,
     "material_id": lambda w: w.material_a.id,
     "year": lambda w: w.plan_a.year,
     "file_id": lambda w: w.two_way_file_a.id,

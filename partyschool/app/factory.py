@@ -27,6 +27,7 @@ from partyschool.candidates import publicity_views
 from partyschool.candidates import views as candidates_views
 from partyschool.candidates.archive import views as archive_views
 from partyschool.candidates.plans import views as plan_views
+from partyschool.candidates.reports import views as thought_report_views
 from partyschool.candidates.twoway import views as twoway_views
 from partyschool.certificates import api as certificates_api
 from partyschool.certificates import cli as certificates_cli
@@ -47,6 +48,7 @@ BLUEPRINTS = (
     api_views.bp,
     candidates_views.bp,
     candidates_views.own,
+    thought_report_views.bp,
     publicity_views.bp,
     candidates_api.bp,
     archive_views.bp,

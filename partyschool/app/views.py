@@ -24,6 +24,7 @@ from partyschool.accounts import notifications
 from partyschool.accounts.models import ADMINS, Role
 from partyschool.candidates import workbench as records
 from partyschool.candidates.plans import services as plans
+from partyschool.candidates.reports import services as thought_reports
 from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS, Stage
 from partyschool.certificates import workbench as certificates
 from partyschool.extensions import as_id, db, today, utcnow
@@ -55,6 +56,12 @@ def activist_context() -> dict:
     return context
 
 
+def _reports_awaiting() -> dict:
+    """Thought reports waiting for the user's comment (as an organizer or a contact)."""
+    total, oldest = thought_reports.awaiting_comment(db.session, current_user, records.QUEUE_SIZE)
+    return {"reports_total": total, "reports_awaiting": oldest}
+
+
 def instructor_context() -> dict:
     """The instructor's classes, today's lectures, essays and reports to review, open exams."""
     now, on = utcnow(), today()
@@ -68,6 +75,7 @@ def instructor_context() -> dict:
         "live_exams": exams.open_exams(db.session, taught, now),
         "bands": exams.score_bands(db.session, taught),
         "class_names": {c.id: c.title for c in taught},
+        **_reports_awaiting(),
     }
 
 
@@ -103,6 +111,7 @@ def organizer_context() -> dict:
         "blocked": records.blocked_by_reason(db.session, current_user),
         "hours_total": hours_total,
         "hours": hours,
+        **_reports_awaiting(),
         "publicity": records.publicity_ending(db.session, current_user, on),
         "to_verify": certificates.classes_to_verify(db.session, current_user, on),
         "pipeline": pipeline,

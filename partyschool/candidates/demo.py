@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from partyschool.accounts.models import User
+from partyschool.accounts.models import Role, User
 from partyschool.audit import acting_as
 from partyschool.candidates import publicity_batches, services
 from partyschool.candidates.models import (
@@ -20,6 +20,7 @@ from partyschool.candidates.models import (
     StageChange,
     TrainingRecord,
 )
+from partyschool.candidates.reports import services as reports
 from partyschool.candidates.rules import (
     DormGrade,
     ExperienceKind,
@@ -28,6 +29,9 @@ from partyschool.candidates.rules import (
     Stage,
     Step,
     VetoHolder,
+    add_months,
+    half_year_bounds,
+    half_year_of,
 )
 from partyschool.organization.models import Building, College, PartySchool, Room
 
@@ -48,7 +52,14 @@ CASES = (
         ("北区1号楼", "101"),
         Stage.ACTIVIST,
         200,
-        {"user": "activist", "experiences": (ExperienceKind.VOLUNTEER,), "league": True},
+        {
+            "user": "activist",
+            "experiences": (ExperienceKind.VOLUNTEER,),
+            "league": True,
+            # The demo teacher is the contact; a quarter's thought report and a 考察 are missing.
+            "contact": "teacher",
+            "reports": "some",
+        },
     ),
     (
         "2024010102",
@@ -72,7 +83,12 @@ CASES = (
         ("北区1号楼", "201"),
         Stage.ACTIVIST,
         500,
-        {"experiences": ALL_EXPERIENCES, "trainings": (Stage.ACTIVIST,), "league": True},
+        {
+            "experiences": ALL_EXPERIENCES,
+            "trainings": (Stage.ACTIVIST,),
+            "league": True,
+            "reports": "all",
+        },
     ),
     (
         "2022010104",
@@ -84,7 +100,7 @@ CASES = (
         ("北区1号楼", "102"),
         Stage.ACTIVIST,
         500,
-        {"experiences": ALL_EXPERIENCES, "trainings": (Stage.ACTIVIST,)},
+        {"experiences": ALL_EXPERIENCES, "trainings": (Stage.ACTIVIST,), "reports": "all"},
     ),
     (
         "2022010105",
@@ -100,6 +116,7 @@ CASES = (
             "experiences": ALL_EXPERIENCES,
             "trainings": (Stage.ACTIVIST,),
             "veto": VetoHolder.COLLEGE,
+            "reports": "all",
         },
     ),
     (
@@ -231,6 +248,7 @@ CASES = (
             "experiences": ALL_EXPERIENCES,
             "trainings": (Stage.ACTIVIST,),
             "veto": VetoHolder.APARTMENT,
+            "reports": "all",
         },
     ),
     (
@@ -243,7 +261,7 @@ CASES = (
         ("研究生公寓A幢", "502"),
         Stage.ACTIVIST,
         420,
-        {"experiences": ALL_EXPERIENCES, "trainings": (Stage.ACTIVIST,)},
+        {"experiences": ALL_EXPERIENCES, "trainings": (Stage.ACTIVIST,), "reports": "all"},
     ),
     (  # admitted this year: the graduate branch's plan shows progress; a 双向培养 file
         "2023100303",
@@ -336,6 +354,11 @@ def _seed(session: Session, schools: dict[str, PartySchool], users: dict[str, Us
         session.add(candidate)
         session.flush()
         _add_facts(session, candidate, facts, since, on, organizer)
+        if kind := facts.get("reports"):
+            writer = users.get(facts.get("contact", "")) or (
+                users["grad_organizer"] if school == "graduate" else organizer
+            )
+            _add_reports(session, candidate, kind == "all", since, on, writer)
         created.append(candidate)
     session.flush()
     services.refresh(session, created, on)
@@ -426,3 +449,58 @@ def _add_facts(
         record(
             "volunteer", candidate.user, activity="社区志愿服务", hours=pending, served_on=day(90)
         )
+
+
+def _add_reports(
+    session: Session, candidate: Candidate, complete: bool, since: date, on: date, writer: User
+) -> None:
+    """Thought reports handed in on paper each quarter since becoming an activist (all of them,
+    or only the first quarter's), commented, and the half-yearly 考察 by the contact (the first
+    two half-years, or only the first); through the reports' door."""
+    if writer is not None and writer.role is not Role.ORGANIZER:
+        services.record_fact(
+            session,
+            candidate,
+            "contact",
+            {
+                "kind": ContactKind.CONTACT,
+                "person_name": writer.display_name,
+                "assigned_on": since,
+                "user_id": writer.id,
+            },
+            writer,
+            on,
+        )
+    quarter = 0
+    while (day := add_months(since, 3 * quarter) + timedelta(days=10)) <= on:
+        if complete or quarter == 0:
+            report = reports.submit_report(
+                session,
+                candidate,
+                writer,
+                title=f"第{quarter + 1}季度思想汇报",
+                body="通过学习党章和党史，我对党的性质和宗旨有了更深的认识，今后将在学习和生活中严格要求自己。",
+                submitted_on=day,
+                today=on,
+            )
+            if quarter == 0:
+                reports.comment_report(
+                    session, report, candidate, writer, "认识较深刻，望结合专业学习继续努力。"
+                )
+        quarter += 1
+    period = half_year_of(since)
+    for _ in range(2 if complete else 1):
+        starts, ends = half_year_bounds(period)
+        if starts > on:
+            break
+        reports.record_assessment(
+            session,
+            candidate,
+            writer,
+            period=period,
+            written_on=max(min(ends, on), since),
+            content="政治立场坚定，学习认真，积极参加志愿服务，群众基础较好。",
+            today=on,
+        )
+        year, half = int(period[:4]), period[5:]
+        period = f"{year}-2" if half == "1" else f"{year + 1}-1"

@@ -115,12 +115,26 @@ class ReviewForm(Form):
     note = StringField("说明", validators=[Optional(), Length(max=500)])
 
 
+def _optional_id(value) -> int | None:
+    return int(value) if value not in (None, "", "None") else None
+
+
 class ContactForm(Form):
     """Assign a cultivation contact (培养联系人) or sponsor (入党介绍人)."""
 
     kind = SelectField("类别", choices=_choices({"contact": "培养联系人", "sponsor": "入党介绍人"}))
     person_name = StringField("姓名", validators=_required("姓名", 100))
     assigned_on = DateField("确定日期", validators=[InputRequired("请填写日期")])
+    user_id = SelectField(
+        "本站账号（培养联系人凭此批阅思想汇报、填写考察意见）", coerce=_optional_id
+    )
+
+    def offer_accounts(self, accounts) -> None:
+        """The staff accounts a contact may be tied to (the page knows the candidate)."""
+        self.user_id.choices = [
+            ("", "（无：联系人不在本站登录）"),
+            *((u.id, f"{u.display_name or u.username}（{u.username}）") for u in accounts),
+        ]
 
 
 class OpinionForm(Form):

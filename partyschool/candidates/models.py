@@ -258,7 +258,7 @@ class Contact(_Fact, db.Model):
     __tablename__ = "contacts"
     audit_title = "培养联系人/入党介绍人"
     audit_labels = MappingProxyType(
-        {"kind": "类别", "person_name": "姓名", "assigned_on": "确定日期"}
+        {"kind": "类别", "person_name": "姓名", "assigned_on": "确定日期", "user_id": "账号"}
     )
     audit_value_labels = MappingProxyType(
         {"kind": {"contact": "培养联系人", "sponsor": "入党介绍人"}}
@@ -267,6 +267,7 @@ class Contact(_Fact, db.Model):
     kind: Mapped[ContactKind] = mapped_column(enum_column(ContactKind))
     person_name: Mapped[str] = mapped_column(String(100))
     assigned_on: Mapped[date]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # reports/
 
 
 class Opinion(_Fact, db.Model):

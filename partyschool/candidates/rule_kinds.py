@@ -5,7 +5,7 @@ them (``rulesets`` does, before building any rule set)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from partyschool.candidates.rules import (
@@ -27,6 +27,10 @@ from partyschool.candidates.rules import (
     Stage,
     Step,
     VetoHolder,
+    add_months,
+    half_year_bounds,
+    half_year_label,
+    half_year_of,
     rule_kind,
 )
 
@@ -278,6 +282,63 @@ def priority(facts: CandidateFacts, params: Params, today: date) -> Finding | No
     )
 
 
+def _entered(facts: CandidateFacts, stage: Stage) -> date | None:
+    return max((on for at, on in facts.stage_history if at == stage), default=None)
+
+
+@rule_kind("thought_reports", stage=(Stage, Stage.ACTIVIST), every_months=(_count, 3))
+def thought_reports(facts: CandidateFacts, params: Params, today: date) -> Finding | None:
+    """Require a thought report (思想汇报) in every full ``every_months`` period since the
+    candidate entered ``stage`` (while at that stage; later stages have done their part)."""
+    stage, months = params["stage"], params["every_months"]
+    entered = _entered(facts, stage) if facts.stage == stage else None
+    if entered is None:
+        return None
+    missing, start, index = [], entered, 1
+    while (end := add_months(entered, months * index)) <= today:
+        if not any(start <= day < end for day in facts.thought_report_dates):
+            missing.append((start, end - timedelta(days=1)))
+        start, index = end, index + 1
+    if not missing:
+        return None
+    spans = "、".join(f"{a.isoformat()}至{b.isoformat()}" for a, b in missing[:4])
+    more = f"等{len(missing)}个时段" if len(missing) > 4 else ""
+    return Finding(
+        f"缺少思想汇报：{spans}{more}没有递交（成为{STAGE_LABELS[stage]}后每{months}个月至少一份）",
+        {
+            "stage": stage,
+            "every_months": months,
+            "missing": [[a.isoformat(), b.isoformat()] for a, b in missing],
+            "submitted": len(facts.thought_report_dates),
+        },
+    )
+
+
+@rule_kind("half_year_assessments", stage=(Stage, Stage.ACTIVIST), min_count=(_count, 2))
+def half_year_assessments(facts: CandidateFacts, params: Params, today: date) -> Finding | None:
+    """Require ``min_count`` half-yearly 考察意见 by the contacts since entering ``stage`` (while
+    at that stage), naming the ended half-years that have none."""
+    stage, needed = params["stage"], params["min_count"]
+    entered = _entered(facts, stage) if facts.stage == stage else None
+    if entered is None:
+        return None
+    since = half_year_of(entered)
+    written = sorted({p for p in facts.assessment_periods if p >= since})
+    if len(written) >= needed:
+        return None
+    missing, period = [], since
+    while half_year_bounds(period)[1] < today:
+        if period not in written:
+            missing.append(period)
+        year, half = int(period[:4]), period[5:]
+        period = f"{year}-2" if half == "1" else f"{year + 1}-1"
+    gaps = f"（缺少{'、'.join(half_year_label(p) for p in missing)}）" if missing else ""
+    return Finding(
+        f"半年考察意见仅{len(written)}次，成为{STAGE_LABELS[stage]}后须满{needed}次{gaps}",
+        {"stage": stage, "min_count": needed, "written": written, "missing": missing},
+    )
+
+
 # --- What each kind asks, in words, for the page that shows the rules in force --------------
 
 FLAG_REQUIREMENTS = {
@@ -309,6 +370,12 @@ REQUIREMENTS = {
     ),
     "volunteer_hours": lambda p: f"经认定的义工服务满 {p['min_hours']:g} 小时",
     "priority": lambda p: "寝室或班级在寝室文明建设中表现突出者优先（不阻止）",
+    "thought_reports": lambda p: (
+        f"成为{STAGE_LABELS[p['stage']]}后每 {p['every_months']} 个月至少递交一份思想汇报"
+    ),
+    "half_year_assessments": lambda p: (
+        f"成为{STAGE_LABELS[p['stage']]}后有培养联系人的半年考察意见不少于 {p['min_count']} 次"
+    ),
 }
 
 

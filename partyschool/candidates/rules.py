@@ -229,6 +229,10 @@ class CandidateFacts:
     # 取消预备党员资格 ends the way on.
     probation_extension_days: int = 0
     probation_cancelled_on: date | None = None
+    # The days thought reports (思想汇报) were handed in, and the half-years ("2026-1" for
+    # 上半年, "2026-2" for 下半年) for which a contact wrote a 考察意见.
+    thought_report_dates: tuple[date, ...] = ()
+    assessment_periods: tuple[str, ...] = ()
 
     @property
     def is_outstanding_dorm_or_class(self) -> bool:
@@ -391,3 +395,42 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
     return str(value) if isinstance(value, StrEnum) else value
+
+
+# --- Half-years (上半年/下半年) and months, the periods of 考察 and 思想汇报 ----------------------
+
+
+def half_year_of(day: date) -> str:
+    """The half-year a day falls in: "2026-1" (上半年) or "2026-2" (下半年)."""
+    return f"{day.year}-{1 if day.month <= 6 else 2}"
+
+
+def half_year_label(period: str) -> str:
+    """A half-year in Chinese: "2026-1" -> "2026年上半年"."""
+    year, half = period.split("-")
+    return f"{year}年{'上' if half == '1' else '下'}半年"
+
+
+def half_year_bounds(period: str) -> tuple[date, date]:
+    """The first and last day of a half-year."""
+    year, half = int(period[:4]), period[5:]
+    return (
+        (date(year, 1, 1), date(year, 6, 30))
+        if half == "1"
+        else (
+            date(year, 7, 1),
+            date(year, 12, 31),
+        )
+    )
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day when it has no such day."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")

@@ -143,6 +143,13 @@ VETOES = (
     Check("seed000.apartment_veto", "no_veto", {"holders": (VetoHolder.APARTMENT,)}, GRADUATE),
 )
 ACADEMIC = Check("seed000.academic", "flag", {"fact": "academic_ok"})
+# The Party's rules for developing members (发展党员工作细则 §12-13): an activist reports their
+# thinking regularly, and the branch assesses them every half year through the cultivation
+# contacts; the school reads "regularly" as once a quarter. Two half-years make the year.
+THOUGHT_REPORTS = Check("school.quarterly_thought_reports", "thought_reports", {"every_months": 3})
+HALF_YEAR_ASSESSMENTS = Check(
+    "national.half_year_assessments", "half_year_assessments", {"min_count": 2}
+)
 THREE_EXPERIENCES = tuple(
     Check(f"seed000.experience_{kind}", "experience", {"kind": kind}) for kind in ExperienceKind
 )
@@ -160,7 +167,8 @@ def _two_place_publicity(step: Step) -> tuple[Check, ...]:
 # Seed 000 is undated; every record this platform keeps is later than this.
 DEFAULT = RuleSet(
     id="wzu",
-    version=1,
+    # 2: thought reports and the half-yearly assessments before becoming 发展对象.
+    version=2,
     effective_from=date(2012, 1, 1),
     name="温州大学学区学生党员发展规则",
     steps={
@@ -194,6 +202,8 @@ DEFAULT = RuleSet(
             _stage(Stage.ACTIVIST),
             ACTIVIST_ONE_YEAR,
             ACTIVIST_TRAINING,
+            THOUGHT_REPORTS,
+            HALF_YEAR_ASSESSMENTS,
             *THREE_EXPERIENCES,
             CLEAN_DORM,
             *VETOES,

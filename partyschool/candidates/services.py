@@ -30,6 +30,7 @@ from partyschool.candidates.models import (
     StageChange,
     VolunteerStatus,
 )
+from partyschool.candidates.reports import models as _reports  # noqa: F401 - joins the record
 from partyschool.candidates.rules import Decision, Stage, Step, VetoHolder
 from partyschool.candidates.rulesets import RuleSet
 
@@ -55,6 +56,8 @@ RECORD_OPTIONS = (
     selectinload(Candidate.reviews),
     selectinload(Candidate.opinions),
     selectinload(Candidate.probation_decisions),
+    selectinload(Candidate.thought_reports),
+    selectinload(Candidate.half_year_assessments),
 )
 
 
@@ -159,6 +162,8 @@ def facts_for(candidate: Candidate, ratings: Sequence[DormRating]) -> rules.Cand
             (d.decided_on for d in candidate.probation_decisions if d.action == "cancel"), None
         ),
         is_outstanding_class=candidate.is_outstanding_class,
+        thought_report_dates=tuple(r.submitted_on for r in candidate.thought_reports),
+        assessment_periods=tuple(a.period for a in candidate.half_year_assessments),
     )
 
 
@@ -354,6 +359,19 @@ def _check_fact(kind: FactKind, values: Mapping, today: date) -> None:
             raise RecordError("公示期结束后才能记录公示结果")
 
 
+def _check_account(session: Session, candidate: Candidate, values: Mapping) -> None:
+    """A contact's account must be staff of the candidate's branch school or the school level."""
+    if not values.get("user_id"):
+        return
+    user = session.get(User, values["user_id"])
+    if (
+        user is None
+        or user.role is Role.ACTIVIST
+        or not (user.has_school_scope or user.party_school_id == candidate.party_school_id)
+    ):
+        raise RecordError("该账号不能作为此学生的培养联系人")
+
+
 def record_fact(
     session: Session, candidate: Candidate, kind: str, values: Mapping, actor: User, today: date
 ):
@@ -361,6 +379,7 @@ def record_fact(
     a trainee's wait for review."""
     fact_kind = FACT_KINDS[kind]
     _check_fact(fact_kind, values, today)
+    _check_account(session, candidate, values)
     fact = fact_kind.model(recorded_by_id=actor.id, **values)
     if kind == "volunteer" and actor.role is not Role.ACTIVIST:
         fact.status, fact.reviewed_by_id = VolunteerStatus.APPROVED, actor.id
@@ -382,6 +401,7 @@ def correct_fact(
     if getattr(fact, "batch_id", None) is not None:  # its objections and result have their door
         raise RecordError("批次公示的异议和结果请在公示批次页面处理")
     _check_fact(FACT_KINDS[kind], values, today)
+    _check_account(session, candidate, values)
     for attribute, value in values.items():
         setattr(fact, attribute, value)
     set_reason(session, _required_reason(reason))

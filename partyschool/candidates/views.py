@@ -25,6 +25,7 @@ from partyschool.candidates import publicity as publicity_lists
 from partyschool.candidates.archive import services as archive
 from partyschool.candidates.imports import dorms, history, roster
 from partyschool.candidates.models import Candidate, ProbationAction, VolunteerStatus
+from partyschool.candidates.reports.services import contact_accounts
 from partyschool.candidates.rules import STAGE_LABELS, STEP_LABELS, Stage
 from partyschool.candidates.rulesets import RULESETS, RuleSet, RuleSetError, ruleset_from_dict
 from partyschool.extensions import db, today
@@ -132,6 +133,12 @@ def _fact(candidate: Candidate, kind: str, fact_id: int):
     return fact
 
 
+def _offering_accounts(form, candidate: Candidate):
+    if isinstance(form, forms.ContactForm):
+        form.offer_accounts(contact_accounts(db.session, candidate))
+    return form
+
+
 def _refused(error: services.RecordError) -> None:
     flash(str(error), "error")
     db.session.rollback()
@@ -158,7 +165,7 @@ def add_fact(candidate_id: int, kind: str):
     """Record one fact of a record, of any kind in FACT_KINDS."""
     candidate = _candidate(candidate_id)
     fact_kind = _fact_kind(kind, recorded_here=True)
-    form = forms.FACT_FORMS[kind]()
+    form = _offering_accounts(forms.FACT_FORMS[kind](), candidate)
     record = lambda: services.record_fact(  # noqa: E731
         db.session, candidate, kind, forms.values_of(form), current_user, today()
     )
@@ -175,7 +182,7 @@ def correct_fact(candidate_id: int, kind: str, fact_id: int):
     """Correct a fact recorded by mistake, with the reason; or go on to withdraw it."""
     candidate = _candidate(candidate_id)
     fact = _fact(candidate, kind, fact_id)
-    form = forms.correction_form(kind, fact)
+    form = _offering_accounts(forms.correction_form(kind, fact), candidate)
     if form is None and request.method == "POST":
         abort(404)
     correct = lambda: services.correct_fact(  # noqa: E731

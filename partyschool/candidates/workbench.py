@@ -46,6 +46,8 @@ ADVICE: dict[str, tuple[str, str]] = {
     "flag": ("请相关组织出具意见或完成审查", "组织员"),
     "publicity": ("等待公示期结束并由组织员确认结果", "组织员"),
     "volunteer_hours": ("登记义工服务并提交组织员审核", "组织员"),
+    "thought_reports": ("在“思想汇报”页面递交思想汇报（今后每季度按时递交）", "培养联系人"),
+    "half_year_assessments": ("请培养联系人按时填写半年考察意见", "培养联系人"),
 }
 FLAG_ASK = {
     "academic_ok": "学院党组织",
@@ -64,6 +66,7 @@ BLOCK_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "publicity": ("公示未完成", ("%完成公示%",)),
     "review": ("政审或预审未通过", ("%政治审查%", "%预审%")),
     "academic": ("学业或推优未达要求", ("%学习态度%", "%推优%")),
+    "reports": ("缺少思想汇报或半年考察", ("%缺少思想汇报%", "%半年考察意见仅%")),
 }
 
 

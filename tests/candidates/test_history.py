@@ -92,7 +92,7 @@ def test_a_bad_row_is_named_and_nothing_is_migrated(session, school, admin, row,
 
 def test_a_record_the_platform_has_judged_is_not_migrated(client, session, school, admin):
     candidate = make_candidate(session, school, stage=Stage.APPLICANT, student_no="2019001")
-    candidate.stage_changes[0].ruleset = "wzu@1"
+    candidate.stage_changes[0].ruleset = "wzu@2"
     session.commit()
     result = _migrate(session, admin, [{"学号": "2019001", "入党申请人": "2019-10-01"}])
     assert [str(e) for e in result.errors] == [
@@ -151,7 +151,7 @@ def test_a_probationary_member_with_a_decision_here_is_not_migrated(client, sess
             decided_on=today(),
             months=6,
             reason="延长",
-            ruleset="wzu@1",
+            ruleset="wzu@2",
         )
     )
     session.commit()

@@ -92,9 +92,9 @@ def test_each_change_names_the_rule_set_that_judged_it(client, session, school):
     client.login("org")
     _promote(client, candidate, today())
     change = _fresh(session, candidate.id).stage_changes[-1]
-    assert change.ruleset == "wzu@1" and not change.is_migrated
+    assert change.ruleset == "wzu@2" and not change.is_migrated
     page = client.get(f"/candidates/{candidate.id}").get_data(as_text=True)
-    assert "依据的规则" in page and "wzu@1" in page
+    assert "依据的规则" in page and "wzu@2" in page
 
 
 # --- fact dates, corrections and withdrawals -------------------------------------------------

@@ -39,7 +39,7 @@ def test_an_extension_lengthens_the_wait_and_is_on_the_record(client, session, s
     assert "已记录：延长预备期" in page
     assert any("含延长预备期182天" in m for m in _confirm_reasons(client, candidate))
     record = client.get(f"/candidates/{candidate.id}").get_data(as_text=True)
-    assert "延长预备期 6 个月" in record and "考察期间表现欠佳" in record and "wzu@1" in record
+    assert "延长预备期 6 个月" in record and "考察期间表现欠佳" in record and "wzu@2" in record
     events = session.scalars(
         select(AuditEvent).where(AuditEvent.table_name == "probation_decisions")
     ).all()

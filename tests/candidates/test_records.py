@@ -23,6 +23,7 @@ from partyschool.candidates.rulesets import DEFAULT, SWJTU_2004
 from partyschool.extensions import today
 from partyschool.organization.models import Building, Room
 from tests.factories import (
+    add_reports_and_assessments,
     make_branch_school,
     make_candidate,
     make_ready_activist,
@@ -65,6 +66,7 @@ def test_recording_the_missing_experience_makes_the_candidate_eligible(client, s
     candidate.trainings.append(
         TrainingRecord(target_stage=Stage.ACTIVIST, class_name="第1期", completed_on=today())
     )
+    add_reports_and_assessments(candidate)
     session.commit()
     client.login("org")
     page = client.get(f"/candidates/{candidate.id}").get_data(as_text=True)

@@ -27,7 +27,7 @@ def test_every_rule_kind_says_what_it_asks_in_chinese():
 def test_the_rules_page_shows_the_rules_in_force_rule_by_rule(client, school):
     client.login("org")
     page = client.get("/candidates/rules").get_data(as_text=True)
-    assert "现行规则：温州大学学区学生党员发展规则" in page and "wzu@1" in page
+    assert "现行规则：温州大学学区学生党员发展规则" in page and "wzu@2" in page
     assert "成为入党积极分子满 365 天" in page
     assert "具有经核实的“参加校内外志愿者服务”经历" in page or "经历" in page
     assert "学习态度和学习成绩经学院党组织确认符合要求" in page
@@ -60,7 +60,7 @@ def test_a_school_admin_switches_from_a_date_and_past_decisions_keep_their_versi
     }
     assert admin.post("/candidates/rules", form).status_code == 302
     page = admin.get("/candidates/rules").get_data(as_text=True)
-    assert "待生效" in page and "wzu@1" in page  # tomorrow's rules are not today's
+    assert "待生效" in page and "wzu@2" in page  # tomorrow's rules are not today's
     form["effective_from"] = today().isoformat()
     admin.post("/candidates/rules", form)
     page = admin.get("/candidates/rules").get_data(as_text=True)
@@ -69,7 +69,7 @@ def test_a_school_admin_switches_from_a_date_and_past_decisions_keep_their_versi
     assert (body["ruleset"], body["ruleset_version"]) == ("swjtu-2004", 1)
     reread(session)
     [_, promoted] = sorted(candidate.stage_changes, key=lambda c: c.id)
-    assert promoted.stage is Stage.CANDIDATE and promoted.ruleset == "wzu@1"
+    assert promoted.stage is Stage.CANDIDATE and promoted.ruleset == "wzu@2"
     choices = session.scalars(select(RuleSetChoice)).all()
     assert {c.reason for c in choices} == {"校发〔2026〕12号"}
 

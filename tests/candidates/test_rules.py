@@ -24,6 +24,7 @@ from partyschool.candidates.rules import (
     TrainingCompletion,
     Veto,
     VetoHolder,
+    add_months,
 )
 from partyschool.candidates.rulesets import (
     DEFAULT,
@@ -37,6 +38,9 @@ from partyschool.candidates.rulesets import (
 
 TODAY = date(2027, 6, 1)
 DAY = timedelta(days=1)
+# A thought report every month and an assessment every half-year: nothing ever missing.
+MONTHLY_REPORTS = tuple(date(2000, 1, 1) + 30 * k * DAY for k in range(400))
+EVERY_HALF_YEAR = tuple(f"{year}-{half}" for year in range(2000, 2031) for half in (1, 2))
 HISTORY = (
     (Stage.APPLICANT, date(2023, 10, 1)),
     (Stage.ACTIVIST, date(2024, 5, 1)),
@@ -86,6 +90,8 @@ def model(step: Step, level: Level = Level.UNDERGRADUATE) -> CandidateFacts:
         political_review_passed=True,
         pre_review_passed=True,
         academic_ok=True,
+        thought_report_dates=MONTHLY_REPORTS,
+        assessment_periods=EVERY_HALF_YEAR,
     )
 
 
@@ -157,6 +163,14 @@ def veto(holder: VetoHolder, lifted_on: date | None = None) -> Veto:
 
 
 DIRTY = DormRating("2025-2026-2", DormGrade.DIRTY)
+ACTIVIST_ON = dict(HISTORY)[Stage.ACTIVIST]
+
+
+def quarterly(skip: int | None = None) -> tuple[date, ...]:
+    """A thought report on the last day of each quarter since becoming an activist (none in
+    quarter ``skip``)."""
+    return tuple(add_months(ACTIVIST_ON, 3 * (k + 1)) - DAY for k in range(13) if k != skip)
+
 
 # For every rule id: a change the rule must let through, and a change that must trigger it.
 CASES: dict[str, tuple[Change, Change]] = {
@@ -215,6 +229,14 @@ CASES: dict[str, tuple[Change, Change]] = {
         setting(approved_volunteer_hours=Decimal("49.5")),
     ),
     "seed000.outstanding_priority": (same, setting(is_outstanding_class=True)),
+    "school.quarterly_thought_reports": (
+        setting(thought_report_dates=quarterly()),
+        setting(thought_report_dates=quarterly(skip=5)),
+    ),
+    "national.half_year_assessments": (
+        setting(assessment_periods=("2024-1", "2024-2")),
+        setting(assessment_periods=("2023-2", "2024-1")),  # one from before becoming an activist
+    ),
 }
 
 ENTRIES = [

@@ -25,6 +25,9 @@ from partyschool.candidates.rulesets import DEFAULT, RULESETS, evaluate, evaluat
 
 TODAY = date(2027, 6, 1)
 DAY = timedelta(days=1)
+# A thought report every month and an assessment every half-year: nothing ever missing.
+MONTHLY_REPORTS = tuple(date(2000, 1, 1) + 30 * k * DAY for k in range(400))
+EVERY_HALF_YEAR = tuple(f"{year}-{half}" for year in range(2000, 2031) for half in (1, 2))
 # Keep the example database out of the working tree; the examples are cheap to find again.
 PROPERTY = settings(database=None, deadline=None, max_examples=150)
 
@@ -154,6 +157,8 @@ def eligible_records(draw: st.DrawFn, step: Step) -> CandidateFacts:
         political_review_passed=True,
         pre_review_passed=True,
         academic_ok=True,
+        thought_report_dates=MONTHLY_REPORTS,
+        assessment_periods=EVERY_HALF_YEAR,
         is_outstanding_class=draw(st.booleans()),
     )
 
