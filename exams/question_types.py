@@ -88,6 +88,12 @@ class BaseQuestionType:
         return {"stem": question.stem, "options": list(question.options), "blanks": 0}
 
     @classmethod
+    def accepts(cls, response: Any, options: int, blanks: int) -> bool:
+        """True when a response (not None) has the form this type's answers take, for a
+        question with this many options and blanks."""
+        raise NotImplementedError
+
+    @classmethod
     def answer_from_cell(cls, text: str, option_count: int) -> Answer:
         """The key from our template's answer cell; ValueError with a Chinese message."""
         raise NotImplementedError
@@ -145,6 +151,16 @@ def public_fields(question: QuestionData) -> dict[str, Any]:
     return {"type": str(question.type), **type_of(question.type).public_fields(question)}
 
 
+def accepts(question_type: str, response: Any, options: int, blanks: int) -> bool:
+    """True when the response is no answer (None) or has the form of the type's answers."""
+    return response is None or type_of(question_type).accepts(response, options, blanks)
+
+
+def _option(value: Any, options: int) -> bool:
+    # JSON keeps true apart from 1; Python's int does not.
+    return type(value) is int and 0 <= value < options
+
+
 @register
 class SingleChoice(BaseQuestionType):
     """A single-choice question (单选题): one right option."""
@@ -152,6 +168,11 @@ class SingleChoice(BaseQuestionType):
     type = QuestionType.SINGLE
     form = SingleForm
     import_names = ("单选", "单选题", "单项选择", "单项选择题", "single")
+
+    @classmethod
+    def accepts(cls, response, options, blanks):
+        """One option's index."""
+        return _option(response, options)
 
     @classmethod
     def grade(cls, question, response, points, policy):
@@ -188,6 +209,15 @@ class MultipleChoice(BaseQuestionType):
     type = QuestionType.MULTIPLE
     form = MultipleForm
     import_names = ("多选", "多选题", "多项选择", "多项选择题", "不定项选择题", "multiple")
+
+    @classmethod
+    def accepts(cls, response, options, blanks):
+        """Different options' indices."""
+        return (
+            isinstance(response, list)
+            and all(_option(value, options) for value in response)
+            and len(set(response)) == len(response)
+        )
 
     @classmethod
     def grade(cls, question, response, points, policy):
@@ -246,6 +276,11 @@ class TrueFalse(BaseQuestionType):
     import_names = ("判断", "判断题", "是非题", "true_false")
 
     @classmethod
+    def accepts(cls, response, options, blanks):
+        """True or false."""
+        return isinstance(response, bool)
+
+    @classmethod
     def grade(cls, question, response, points, policy):
         """true or false; right or wrong."""
         if response is None:
@@ -279,6 +314,15 @@ class FillIn(BaseQuestionType):
     type = QuestionType.FILL
     form = FillForm
     import_names = ("填空", "填空题", "fill")
+
+    @classmethod
+    def accepts(cls, response, options, blanks):
+        """A text for each blank."""
+        return (
+            isinstance(response, list)
+            and len(response) == blanks
+            and all(isinstance(text, str) for text in response)
+        )
 
     @classmethod
     def grade(cls, question, response, points, policy):
@@ -345,6 +389,11 @@ class Essay(BaseQuestionType):
     type = QuestionType.ESSAY
     form = EssayForm
     import_names = ("论述", "论述题", "简答", "简答题", "问答题", "主观题", "essay")
+
+    @classmethod
+    def accepts(cls, response, options, blanks):
+        """A text."""
+        return isinstance(response, str)
 
     @classmethod
     def grade(cls, question, response, points, policy):

@@ -93,7 +93,7 @@ class AnswerIn(BaseModel):
     """One answer: an option index, a list of indices, true/false, blanks, or text; and when
     the trainee gave it, by the server's clock as the page keeps it."""
 
-    response: Any = None
+    response: Any  # required: null clears the answer, a missing key is a mistake
     answered_at: datetime | None = None
 
 

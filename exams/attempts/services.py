@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from courses.models import Enrolment, EnrolmentStatus
 from courses.study.services import class_hours
-from exams.attempts.asked import asked
+from exams.attempts.asked import Shape, asked, shape_of
 from exams.models import (
     Answer,
     Attempt,
@@ -32,7 +32,7 @@ from exams.models import (
     ReviewPolicy,
 )
 from exams.question_grading import GradingPolicy
-from exams.question_types import grade, public_fields
+from exams.question_types import accepts, grade, public_fields
 from exams.questions import QuestionData, QuestionType, from_json, permute
 from partyschool import group_commit
 from partyschool.accounts.models import User
@@ -252,9 +252,11 @@ def open_attempt(
     return None
 
 
-def check_response(response) -> None:
-    """Refuse a response no page would send: nested values, text that is not valid Unicode,
-    or text too long to be an answer."""
+def check_response(response, shape: Shape) -> None:
+    """Refuse a response no page would send: not of the question's form (an option that is
+    not there, a number for a text), text that is not valid Unicode, or too long."""
+    if not accepts(shape.type, response, shape.options, shape.blanks):
+        raise ExamError("答案格式不正确", status=400, code="invalid")
     parts = response if isinstance(response, list) else [response]
     if any(isinstance(part, (list, dict)) for part in parts) or isinstance(response, dict):
         raise ExamError("答案格式不正确", status=400, code="invalid")
@@ -286,11 +288,11 @@ def save_while_open(
     user's own attempt, in progress, before its deadline, one of its questions. False when
     any of this does not hold (nothing written): `save` then decides (late answers,
     refusals, not found) — also when a submit landed first."""
-    check_response(response)
     known = asked.of(session, attempt_id)
-    if known is None or question_id not in known[1]:
+    if known is None or question_id not in known.questions:
         return False
-    params = {"attempt_id": attempt_id, "seed": known[0], "user_id": user_id, "now": now}
+    check_response(response, known.questions[question_id])
+    params = {"attempt_id": attempt_id, "seed": known.seed, "user_id": user_id, "now": now}
     params |= {"question_id": question_id, "response": response}
     statement = _answer_upsert(session.get_bind().dialect.name)
     session.rollback()  # the connection back to the pool, for the group commit's leader
@@ -319,6 +321,7 @@ def _answer_upsert(dialect: str) -> TextClause:
         " WHERE candidates.user_id = :user_id)"
         " ON CONFLICT (attempt_id, question_id)"
         " DO UPDATE SET response = excluded.response, saved_at = excluded.saved_at"
+        " WHERE answers.saved_at <= excluded.saved_at"  # two tabs: the newest save stands
     ).bindparams(
         bindparam("response", type_=answers.response.type),
         bindparam("now", type_=answers.saved_at.type),
@@ -341,9 +344,10 @@ def save(
     is kept apart (a `LateAnswer`) for an instructor to accept, never dropped. Refused once the
     trainee has submitted.
     """
-    if question_id not in {item["question_id"] for item in attempt.items}:
+    item = next((i for i in attempt.items if i["question_id"] == question_id), None)
+    if item is None:
         raise ExamError("本试卷没有这道题", status=404, code="no_such_question")
-    check_response(response)
+    check_response(response, shape_of(item))
     deadline = attempt.deadline_at
     if attempt.status is AttemptStatus.SUBMITTED and attempt.submitted_at < deadline:
         raise ExamError("试卷已提交，不能再修改答案", code="submitted")
@@ -368,6 +372,8 @@ def _write(session: Session, attempt: Attempt, question_id: int, response, now) 
         answer = Answer(attempt_id=attempt.id, question_id=question_id)
         session.add(answer)
         attempt.answers.append(answer)
+    elif answer.saved_at > now:
+        return answer  # a newer save of the same question already stands (two tabs)
     elif answer.response != response and attempt.status is AttemptStatus.SUBMITTED:
         # A new response after submission (a late one accepted): its old grade no longer holds.
         answer.graded_by_id, answer.is_final, answer.grader_comment = None, False, ""

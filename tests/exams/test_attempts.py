@@ -167,7 +167,7 @@ def test_double_submit_gives_one_graded_attempt(client, session, exam):
 def test_a_save_one_second_after_the_deadline_is_kept_apart(client, session, exam):
     client.login("stu")
     state = start(client, exam)
-    question_id = state["questions"][0]["question_id"]
+    question_id = by_type(state)["single"]["question_id"]
     attempt = reread(session).get(Attempt, state["attempt_id"])
     deadline = attempt.deadline_at
     services.save(session, attempt, question_id, 0, deadline - timedelta(seconds=1))
@@ -261,23 +261,34 @@ def test_no_answer_after_the_trainee_submitted(client, session, exam):
     client.login("stu")
     state = start(client, exam)
     api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit")
-    refused = put_answer(client, state, state["questions"][0]["question_id"], {"response": 1})
+    refused = put_answer(client, state, by_type(state)["single"]["question_id"], {"response": 1})
     assert refused.status_code == 409 and "已提交" in refused.get_json()["message"]
 
 
 @pytest.mark.parametrize(
-    ("response", "message"),
+    ("kind", "response", "message"),
     [
-        ("\ud800", "无效字符"),
-        ("党" * 100_000, "答案过长"),
-        (["x" * 1000], "答案过长"),
-        ([[[1]]], "格式不正确"),
+        ("essay", "\ud800", "无效字符"),
+        ("essay", "党" * 100_000, "答案过长"),
+        ("fill", ["x" * 1000], "答案过长"),
+        ("essay", [[[1]]], "格式不正确"),
+        ("essay", 12345, "格式不正确"),
+        ("single", 4, "格式不正确"),  # four options: 0 to 3
+        ("single", -1, "格式不正确"),
+        ("single", True, "格式不正确"),
+        ("single", "0", "格式不正确"),
+        ("single", 2**70, "格式不正确"),
+        ("multiple", [0, 0], "格式不正确"),
+        ("multiple", [7], "格式不正确"),
+        ("true_false", "yes", "格式不正确"),
+        ("true_false", 1, "格式不正确"),
+        ("fill", ["a", "b"], "格式不正确"),  # one blank
     ],
 )
-def test_answers_no_page_would_send_are_refused(client, session, exam, response, message):
+def test_answers_no_page_would_send_are_refused(client, session, exam, kind, response, message):
     client.login("stu")
     state = start(client, exam)
-    question_id = by_type(state)["essay"]["question_id"]
+    question_id = by_type(state)[kind]["question_id"]
     refused = put_answer(client, state, question_id, {"response": response})
     assert refused.status_code == 400 and message in refused.get_json()["message"]
     assert reread(session).scalar(select(func.count(Answer.id))) == 0
@@ -464,7 +475,7 @@ def test_a_save_costs_two_statements(app, client, session, exam):
     """Who is asking, and the guarded write: nothing else on the exam's hottest path."""
     client.login("stu")
     state = start(client, exam)
-    question = state["questions"][0]
+    question = by_type(state)["essay"]
     path = f"/api/v1/attempts/{state['attempt_id']}/answers/{question['question_id']}"
     headers = {"X-CSRFToken": client.csrf_token("/")}
     with app.app_context():
@@ -524,7 +535,7 @@ def test_what_a_server_remembers_of_another_attempt_writes_nothing_wrong(client,
     dropped."""
     client.login("stu")
     state = start(client, exam)
-    question_id = state["questions"][0]["question_id"]
+    question_id = by_type(state)["essay"]["question_id"]
     attempt = session.get(Attempt, state["attempt_id"])
     asked.remember(attempt.id, "another attempt's seed", attempt.items)
     assert put_answer(client, state, question_id, {"response": "甲"}).status_code == 200
@@ -534,3 +545,38 @@ def test_what_a_server_remembers_of_another_attempt_writes_nothing_wrong(client,
     session.rollback()  # a fresh look at what the requests committed
     stored = session.scalar(select(Answer.response).where(Answer.attempt_id == attempt.id))
     assert stored == "乙"
+
+
+def test_a_body_without_a_response_changes_nothing(client, session, exam):
+    """A typo in the key is refused, not taken for "no answer"; null clears on purpose."""
+    client.login("stu")
+    state = start(client, exam)
+    question_id = by_type(state)["single"]["question_id"]
+    assert put_answer(client, state, question_id, {"response": 1}).status_code == 200
+    for body in ({"respnse": 2}, {}):
+        refused = put_answer(client, state, question_id, body)
+        assert refused.status_code in (400, 422), refused.get_json()
+    resumed = client.get(f"/api/v1/attempts/{state['attempt_id']}").get_json()
+    assert resumed["answers"] == {str(question_id): 1}
+    assert put_answer(client, state, question_id, {"response": None}).status_code == 200
+    assert client.get(f"/api/v1/attempts/{state['attempt_id']}").get_json()["answers"] == {}
+
+
+def test_of_two_tabs_the_newest_save_stands(client, session, exam):
+    """Two saves of one question racing: the one made later stands, whichever commits last,
+    on the one-statement path and on the full one."""
+    client.login("stu")
+    state = start(client, exam)
+    question_id = by_type(state)["essay"]["question_id"]
+    attempt = session.get(Attempt, state["attempt_id"])
+    owner = session.scalar(select(User.id).where(User.username == "stu"))
+    upsert = services._answer_upsert(session.get_bind().dialect.name)
+    later, earlier = utcnow(), utcnow() - timedelta(seconds=1)
+    params = {"attempt_id": attempt.id, "question_id": question_id, "user_id": owner}
+    params["seed"] = attempt.seed
+    assert session.execute(upsert, {**params, "response": "新", "now": later}).rowcount == 1
+    assert session.execute(upsert, {**params, "response": "旧", "now": earlier}).rowcount == 0
+    services.save(session, attempt, question_id, "更旧", earlier - timedelta(seconds=1))
+    session.commit()
+    stored = session.scalar(select(Answer.response).where(Answer.attempt_id == attempt.id))
+    assert stored == "新"
