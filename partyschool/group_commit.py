@@ -23,7 +23,7 @@ import fcntl
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -49,7 +49,8 @@ class _Write:
     params: dict[str, Any]
     written: Written | None = None
     error: BaseException | None = None
-    done: bool = False
+    leads: bool = False  # its caller commits the next batch
+    ready: threading.Event = field(default_factory=threading.Event)  # done, or leads
 
 
 class GroupCommit:
@@ -60,35 +61,41 @@ class GroupCommit:
         self.transactions = 0
         self._pending: list[_Write] = []
         self._leading = False
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
         self._turns: tuple[int, int] | None = None  # (process id, open lock file)
 
     def execute(self, statement: Executable, params: dict[str, Any]) -> Written:
         """Run the statement, committed and synced: what it did."""
         write = _Write(statement, params)
-        with self._changed:
+        with self._lock:
             self._pending.append(write)
-        while not write.done:
-            with self._changed:
-                while not write.done and self._leading:
-                    self._changed.wait()
-                if write.done:
-                    break
-                self._leading = True
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            try:
-                self._commit(batch)
-            finally:
-                with self._changed:
-                    for each in batch:
-                        each.done = True
-                    self._leading = False
-                    self._changed.notify_all()
+            write.leads, self._leading = not self._leading, True
+        if not write.leads:
+            write.ready.wait()  # each waiter wakes once: its write is done, or it leads next
+        if write.leads:
+            self._lead()
         if write.error is not None:
             raise write.error
         if write.written is None:
             raise RuntimeError("the write's transaction was interrupted")
         return write.written
+
+    def _lead(self) -> None:
+        """Commit what is queued (the leader's own write first among it), then wake its
+        writers and hand the lead to the first write queued meanwhile."""
+        with self._lock:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        try:
+            self._commit(batch)
+        finally:
+            with self._lock:
+                if self._pending:
+                    self._pending[0].leads = True
+                    self._pending[0].ready.set()
+                else:
+                    self._leading = False
+            for write in batch:
+                write.ready.set()
 
     def _commit(self, batch: list[_Write]) -> None:
         try:

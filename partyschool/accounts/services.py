@@ -168,16 +168,14 @@ def issue_token(session: Session, user: User, lifetime: timedelta) -> tuple[str,
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user a bearer token belongs to, or None when it is unknown or ended."""
     row = session.execute(
-        select(ApiToken, User).join(User).where(ApiToken.digest == _digest(token))
+        select(User, ApiToken.expires_at, ApiToken.session_version)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.digest == _digest(token))
     ).first()
     if row is None:
         return None
-    api_token, user = row
-    if (
-        user.is_disabled
-        or api_token.expires_at <= utcnow()
-        or api_token.session_version != user.session_version
-    ):
+    user, expires_at, session_version = row
+    if user.is_disabled or expires_at <= utcnow() or session_version != user.session_version:
         return None
     return user
 
