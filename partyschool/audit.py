@@ -221,6 +221,8 @@ def _model_of(table_name: str) -> type | None:
 def _readable(model: type | None, key: str, value: Any) -> str:
     if value is None or value == "":
         return "—"
+    if key in getattr(model, "audit_redacted", ()):
+        return REDACTED  # an entry written before the field was redacted shows no value either
     if isinstance(value, bool):
         return "是" if value else "否"
     column = getattr(model, key, None) if model else None

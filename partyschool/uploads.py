@@ -90,7 +90,8 @@ MATERIALS = UploadRule(
     20 * 1024 * 1024,
 )
 # A thought report (思想汇报) handed in as a file; plain text has no signature to check, and is
-# served as text/plain for download only, never shown inline.
+# served as text/plain for download only, never shown inline (werkzeug adds "; charset=utf-8"
+# to a text/ type itself: naming it here too sent it twice).
 REPORT_FILES = UploadRule(
     "思想汇报文件",
     {
@@ -99,7 +100,7 @@ REPORT_FILES = UploadRule(
         "jpg": JPG,
         "jpeg": JPG,
         "png": ATTACHMENTS.types["png"],
-        "txt": FileType("TXT", "text/plain; charset=utf-8", b""),
+        "txt": FileType("TXT", "text/plain", b""),
     },
     10 * 1024 * 1024,
 )

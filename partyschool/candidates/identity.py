@@ -51,6 +51,12 @@ def mask(number: str | None) -> str:
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
+def birth_year(born: date | None) -> str:
+    """Only the year of a birth date, for whoever sees the 身份证号 masked: the full date would
+    give back the digits the mask hides."""
+    return f"{born.year}年" if born else ""
+
+
 def mask_phone(phone: str | None) -> str:
     """A phone number with its middle digits hidden: 138****5678."""
     if not phone:

@@ -175,7 +175,7 @@ class Candidate(Audited, db.Model):
         {"evaluated_on", "evaluated_ruleset", "next_step", "is_blocked", "blocking_summary"}
     )
     # Never written to the trail: the trail says only that they changed.
-    audit_redacted = frozenset({"id_number", "phone"})
+    audit_redacted = frozenset({"id_number", "phone", "birth_date"})
 
     def audit_candidate_id(self) -> int | None:
         """A candidate's own changes belong to its timeline."""

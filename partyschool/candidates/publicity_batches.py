@@ -87,9 +87,9 @@ class ObjectionContact:
         return ObjectionContact(person[:100], phone[:40], email[:120])
 
 
-def places_of(candidate: Candidate) -> tuple[list[tuple[str, str]], list[str]]:
-    """The (kind, name) places the candidate is publicized at, and what the record lacks to
-    name them."""
+def _named_places(candidate: Candidate) -> list[tuple[str, str | None, str]]:
+    """Each kind of place the candidate's level is publicized at, with its name from the
+    record (None when the record cannot name it) and what the record then lacks."""
     college, room = candidate.college, candidate.room
     district = candidate.district or (room.building.district if room else None)
     building = room.building.name if room else None
@@ -104,8 +104,40 @@ def places_of(candidate: Candidate) -> tuple[list[tuple[str, str]], list[str]]:
             f"学院（{college.name}）未设置公示楼栋" if college else "未登记学院",
         )
     kinds = PLACE_KINDS[candidate.level]
-    places = [(kind, name) for kind, name in zip(kinds, names, strict=True) if name]
-    return places, [text for name, text in zip(names, missing, strict=True) if not name]
+    return list(zip(kinds, names, missing, strict=True))
+
+
+def places_of(candidate: Candidate) -> tuple[list[tuple[str, str]], list[str]]:
+    """The (kind, name) places the candidate is publicized at, and what the record lacks to
+    name them."""
+    named = _named_places(candidate)
+    return [(k, n) for k, n, _ in named if n], [text for _, n, text in named if not n]
+
+
+def covered_places(candidate: Candidate, step: Step) -> set[str]:
+    """The kinds of place where the candidate's publicity for the step runs or has passed."""
+    return {
+        place
+        for notice in candidate.publicity_notices
+        if notice.step == step and notice.outcome is not PublicityOutcome.FAILED
+        for place in notice.places
+    }
+
+
+def places_to_publicize(
+    candidate: Candidate, step: Step
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Like places_of, but only the places the step still lacks a notice at (running or
+    passed): a publicity passed at one place is completed at the others only."""
+    covered = covered_places(candidate, step)
+    named = [item for item in _named_places(candidate) if item[0] not in covered]
+    return [(k, n) for k, n, _ in named if n], [text for _, n, text in named if not n]
+
+
+def needs_publicity(candidate: Candidate, step: Step) -> bool:
+    """True when some place the candidate's level is publicized at lacks a notice for the
+    step that runs or has passed."""
+    return not set(PLACE_KINDS[candidate.level]) <= covered_places(candidate, step)
 
 
 def issuer_of(candidate: Candidate) -> str | None:
@@ -147,18 +179,16 @@ def _refusals(
     session: Session, candidates: Sequence[Candidate], step: Step, active: RuleSet, today: date
 ) -> dict[Candidate, list[str]]:
     """Each candidate's reasons not to be publicized: the engine's blocking reasons but the
-    publicity itself, a notice already running or passed, and places the record cannot name."""
+    publicity itself, notices already running or passed at every place, and places still to
+    publicize that the record cannot name."""
     decisions = services.decide_step_for(session, candidates, step, today)
     ignored = _publicity_rules(active, step)
     refusals = {}
     for candidate in candidates:
         reasons = [r.message for r in decisions[candidate.id].blocking if r.rule not in ignored]
-        if any(
-            n.step == step and n.outcome is not PublicityOutcome.FAILED
-            for n in candidate.publicity_notices
-        ):
+        if not needs_publicity(candidate, step):
             reasons.append(f"已有“{STEP_LABELS[step]}”的公示（公示中或已通过）")
-        places, missing = places_of(candidate)
+        _, missing = places_to_publicize(candidate, step)
         reasons += missing
         if issuer_of(candidate) is None and not missing:
             reasons.append("无法确定发布公示的党总支")
@@ -178,8 +208,9 @@ def start_batch(
     today: date,
 ) -> PublicityBatch:
     """Publicize several candidates of one branch school for a step, all or none: each must be
-    at the right stage and meet every other rule of the step; the period must be at least the
-    rule set's and start between today and a month from now."""
+    at the right stage and meet every other rule of the step, and is publicized at the places
+    where no notice for the step runs or has passed; the period must be at least the rule
+    set's and start between today and a month from now."""
     if step not in PUBLICIZED_STEPS:
         raise RecordError("只有“接收为预备党员”和“预备党员转正”需要公示")
     if not candidates:
@@ -213,7 +244,7 @@ def start_batch(
     )
     session.add(batch)
     for candidate in candidates:
-        places, _ = places_of(candidate)
+        places, _ = places_to_publicize(candidate, step)
         candidate.publicity_notices.append(
             PublicityNotice(
                 batch=batch,
@@ -299,7 +330,8 @@ def resolve_objection(
 
 def conclude_batch(session: Session, batch: PublicityBatch, today: date) -> dict[str, int]:
     """After the period, record each pending notice's result: passed, or failed where an
-    objection was substantiated; refused while any objection is unresolved."""
+    objection was substantiated; refused while any objection is unresolved, and once no
+    notice is pending. The counts are of the whole batch, passed and failed."""
     if batch.ends_on >= today:
         raise RecordError(f"公示期至{batch.ends_on.isoformat()}，期满后才能确认结果")
     pending = [n for n in batch.notices if n.outcome is PublicityOutcome.PENDING]
@@ -307,16 +339,30 @@ def conclude_batch(session: Session, batch: PublicityBatch, today: date) -> dict
     if open_:
         names = "、".join(session.get(Candidate, n.candidate_id).name for n in open_)
         raise RecordError(f"以下人员的公示异议尚未处理：{names}")
-    counts = {"passed": 0, "failed": 0}
+    if not pending:
+        counts = _outcome_counts(batch)
+        raise RecordError(
+            f"本批公示的结果已经确认（通过{counts['passed']}人，未通过{counts['failed']}人），"
+            "无需再次确认"
+        )
     for notice in pending:
         substantiated = any(
             o.finding is ObjectionFinding.SUBSTANTIATED for o in notice.raised_objections
         )
         notice.outcome = PublicityOutcome.FAILED if substantiated else PublicityOutcome.PASSED
-        counts[notice.outcome.value] += 1
     session.flush()
     candidates = [session.get(Candidate, n.candidate_id) for n in batch.notices]
     services.refresh(session, candidates, today)
+    return _outcome_counts(batch)
+
+
+def _outcome_counts(batch: PublicityBatch) -> dict[str, int]:
+    """How many of the batch's notices passed and failed; a notice failed by a substantiated
+    objection during the period is one of them."""
+    counts = {"passed": 0, "failed": 0}
+    for notice in batch.notices:
+        if notice.outcome is not PublicityOutcome.PENDING:
+            counts[notice.outcome.value] += 1
     return counts
 
 

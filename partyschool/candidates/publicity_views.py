@@ -76,11 +76,13 @@ def _step_of(value: str | None) -> Step:
 
 
 def _pickable(step: Step) -> list[Candidate]:
-    """The candidates of the user's scope at the stage the step publicizes."""
+    """The candidates of the user's scope at the stage the step publicizes who still lack a
+    notice for it (running or passed) at some place."""
     stmt = scope_to_user(
         select(Candidate)
         .where(Candidate.stage == STAGE_OF_STEP[step])
         .options(
+            selectinload(Candidate.publicity_notices),
             joinedload(Candidate.college),
             joinedload(Candidate.district),
             joinedload(Candidate.room).joinedload(Room.building).joinedload(Building.district),
@@ -89,7 +91,7 @@ def _pickable(step: Step) -> list[Candidate]:
         .limit(PICK_LIMIT),
         Candidate.party_school_id,
     )
-    return list(db.session.scalars(stmt))
+    return [c for c in db.session.scalars(stmt) if batches.needs_publicity(c, step)]
 
 
 def _chosen_ids() -> list[int]:
@@ -142,7 +144,7 @@ def new_batch():
             db.session.commit()
             flash(f"已发布公示，共{len(ids)}人", "info")
             return _to_batch(batch)
-    rows = [(c, *batches.places_of(c)) for c in _pickable(step)]
+    rows = [(c, *batches.places_to_publicize(c, step)) for c in _pickable(step)]
     return render_template(
         "candidates/publicity_batch_new.html",
         form=form,

@@ -38,6 +38,7 @@ bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 
 bp.add_app_template_filter(identity.mask, "mask_id")
 bp.add_app_template_filter(identity.mask_phone, "mask_phone")
+bp.add_app_template_filter(identity.birth_year, "birth_year")
 
 
 @bp.app_context_processor

@@ -3,16 +3,18 @@ organizers and the school admin — on pages, in exports and in JSON, never in a
 or in the audit trail."""
 
 import io
+import subprocess
 import zipfile
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from partyschool.accounts.models import Role
 from partyschool.audit import AuditEvent
 from partyschool.candidates import identity
 from partyschool.candidates.models import Candidate
+from tests.conftest import Client
 from tests.factories import make_branch_school, make_candidate, make_user, reread, school_level
 
 MALE = "330302199003071231"  # born 1990-03-07
@@ -102,3 +104,52 @@ def test_another_branchs_organizer_never_sees_it(token, client, session, recorde
     headers = {"Authorization": f"Bearer {token(other.username)}"}
     response = client.raw.get(f"/api/v1/candidates/{recorded.student_no}", headers=headers)
     assert response.status_code == 404 and MALE not in response.get_data(as_text=True)
+
+
+def test_whoever_sees_the_number_masked_sees_only_the_birth_year(
+    app, client, token, session, school, recorded
+):
+    """The masked digits of 11010519491231002X are the birth date: shown next to the mask,
+    the full date would give them back."""
+    recorded.id_number, recorded.birth_date, recorded.gender = FEMALE, date(1949, 12, 31), "female"
+    session.commit()
+    full_dates = ("1949-12-31", "19491231", "1949年12月31日")
+
+    def everything_seen(username: str) -> str:
+        viewer = Client(app)
+        viewer.login(username)
+        page = viewer.get(f"/candidates/{recorded.id}").get_data(as_text=True)
+        with zipfile.ZipFile(io.BytesIO(viewer.get("/candidates/export.xlsx").data)) as book:
+            workbook = "".join(book.read(n).decode() for n in book.namelist())
+        headers = {"Authorization": f"Bearer {token(username)}"}
+        api = client.raw.get(f"/api/v1/candidates/{recorded.student_no}", headers=headers)
+        pdf = viewer.get(f"/materials/candidates/{recorded.id}/archive.pdf").data
+        cover = subprocess.run(
+            ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+        return "\n".join([page, workbook, api.get_data(as_text=True), cover])
+
+    organizer = everything_seen("org")
+    assert FEMALE in organizer and "1949-12-31" in organizer
+    masked = everything_seen("badmin")
+    assert FEMALE not in masked and "110105********002X" in masked
+    assert not [d for d in full_dates if d in masked]
+    page = Client(app)
+    page.login("badmin")
+    assert "1949年" in page.get(f"/candidates/{recorded.id}").get_data(as_text=True)
+
+
+def test_the_trail_keeps_no_birth_date(client, session, recorded):
+    client.login("org")
+    form = {"id_number": FEMALE, "ethnicity": "汉族"}
+    assert client.post(f"/candidates/{recorded.id}/identity", form).status_code == 302
+    trail = " ".join(str(e.after) for e in session.scalars(select(AuditEvent)))
+    assert "1949-12-31" not in trail
+    # An entry written before the birth date was kept out of the trail shows no value either.
+    event = session.scalars(select(AuditEvent).where(AuditEvent.table_name == "candidates")).first()
+    old_entry = (event.after or {}) | {"birth_date": "1949-12-31"}
+    session.execute(update(AuditEvent).where(AuditEvent.id == event.id).values(after=old_entry))
+    session.commit()
+    client.post("/logout")
+    client.login("badmin")
+    assert "1949-12-31" not in client.get(f"/candidates/{recorded.id}").get_data(as_text=True)

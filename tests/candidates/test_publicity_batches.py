@@ -246,7 +246,9 @@ def test_a_substantiated_objection_fails_the_notice(app, session, school, places
             organizer,
             today(),
         )
-        batches.conclude_batch(session, batch, today())
+        # Nobody is left pending: the result is already known, and concluding changes nothing.
+        with pytest.raises(services.RecordError, match="通过0人，未通过1人"):
+            batches.conclude_batch(session, batch, today())
     session.commit()
     assert reread(session).get(PublicityNotice, notice.id).outcome is PublicityOutcome.FAILED
     assert any("公示未通过" in m for m in _blocking(app, session, candidate))
@@ -296,3 +298,90 @@ def test_the_posted_notices_are_one_per_place(app, session, school, places):
     ]
     assert {p.name for n in notices for p in n.people} == {"甲", "乙"}
     assert notices[0].contact.person == "王老师"
+
+
+def _passed_notice(candidate, places_, names):
+    """A passed 公示 for becoming probationary at these places, ended a week ago."""
+    candidate.publicity_notices.append(
+        PublicityNotice(
+            step=Step.BECOME_PROBATIONARY,
+            places=places_,
+            place_names=names,
+            issuer="第一学区党总支",
+            starts_on=today() - timedelta(days=20),
+            ends_on=today() - timedelta(days=7),
+            outcome=PublicityOutcome.PASSED,
+        )
+    )
+
+
+def test_a_batch_completes_a_publicity_passed_at_one_place(app, session, school, places):
+    candidate = _development_candidate(session, school, places)
+    _passed_notice(candidate, ["学区"], ["第一学区"])
+    session.commit()
+    assert any("学院楼栋（未公示）" in m for m in _blocking(app, session, candidate))
+    assert batches.needs_publicity(candidate, Step.BECOME_PROBATIONARY)
+    batch = _start(app, session, [reread(session).get(Candidate, candidate.id)])
+    [notice] = reread(session).get(PublicityBatch, batch.id).notices
+    assert notice.places == ["学院楼栋"] and notice.place_names == ["数理学院楼"]
+
+
+def test_a_publicity_passed_at_every_place_is_refused(app, session, school, places):
+    candidate = _development_candidate(session, school, places)
+    _passed_notice(candidate, ["学区", "学院楼栋"], ["第一学区", "数理学院楼"])
+    session.commit()
+    assert not batches.needs_publicity(candidate, Step.BECOME_PROBATIONARY)
+    with pytest.raises(batches.BatchRefused, match="已有“接收为预备党员”的公示"):
+        _start(app, session, [reread(session).get(Candidate, candidate.id)])
+
+
+def _ended_batch(session, school, places, names):
+    """Candidates in one batch whose 公示 ran from ten days ago to three days ago."""
+    batch = PublicityBatch(
+        party_school_id=school.id,
+        step=Step.BECOME_PROBATIONARY,
+        starts_on=today() - timedelta(days=10),
+        ends_on=today() - timedelta(days=3),
+        contact_person="王老师",
+        contact_phone="86598000",
+    )
+    session.add(batch)
+    notices = []
+    for name in names:
+        candidate = _development_candidate(session, school, places, name=name)
+        notice = PublicityNotice(
+            step=Step.BECOME_PROBATIONARY,
+            places=["学区", "学院楼栋"],
+            place_names=["第一学区", "数理学院楼"],
+            issuer="第一学区党总支",
+            starts_on=batch.starts_on,
+            ends_on=batch.ends_on,
+        )
+        candidate.publicity_notices.append(notice)
+        batch.notices.append(notice)
+        notices.append(notice)
+    session.commit()
+    return batch, notices
+
+
+def test_the_result_counts_every_passed_and_failed_notice_once(app, session, school, places):
+    batch, notices = _ended_batch(session, school, places, ["甲", "乙", "丙"])
+    organizer = make_user(session, Role.ORGANIZER, school)
+    raised_on = today() - timedelta(days=5)
+    with app.app_context():
+        for notice, finding in zip(
+            notices, [ObjectionFinding.SUBSTANTIATED, ObjectionFinding.UNFOUNDED], strict=False
+        ):
+            objection = batches.raise_objection(
+                session, notice, "", raised_on, "有问题", organizer, today()
+            )
+            batches.resolve_objection(
+                session, objection, finding, "已核查", today(), organizer, today()
+            )
+        counts = batches.conclude_batch(session, batch, today())
+        assert counts == {"passed": 2, "failed": 1}
+        session.commit()
+        with pytest.raises(services.RecordError, match="已经确认"):
+            batches.conclude_batch(session, reread(session).get(PublicityBatch, batch.id), today())
+    outcomes = [reread(session).get(PublicityNotice, n.id).outcome for n in notices]
+    assert outcomes == [PublicityOutcome.FAILED, PublicityOutcome.PASSED, PublicityOutcome.PASSED]

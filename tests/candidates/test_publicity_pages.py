@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from partyschool.accounts.models import Role
-from partyschool.candidates.models import PublicityBatch, PublicityNotice
+from partyschool.candidates.models import Candidate, PublicityBatch, PublicityNotice
 from partyschool.candidates.rules import Level, Stage
 from partyschool.extensions import today
 from partyschool.organization.models import College
@@ -194,3 +194,50 @@ def test_a_batch_notice_is_not_corrected_around_its_objections(client, session, 
     ).get_data(as_text=True)
     assert "请在公示批次页面处理" in page
     assert reread(session).get(PublicityNotice, notice.id).outcome == "pending"
+
+
+def test_the_batch_page_lists_only_who_still_needs_publicity(client, session, school, places):
+    partial = _development_candidate(session, school, places, name="周九")
+    done = _development_candidate(session, school, places, name="孙八")
+    fresh = _development_candidate(session, school, places, name="吴十")
+    for candidate, kinds in ((partial, ["学区"]), (done, ["学区", "学院楼栋"])):
+        candidate.publicity_notices.append(
+            PublicityNotice(
+                step="become_probationary",
+                places=kinds,
+                starts_on=today() - timedelta(days=20),
+                ends_on=today() - timedelta(days=7),
+                outcome="passed",
+            )
+        )
+    session.commit()
+    client.login("org")
+    page = client.get("/candidates/publicity/batches/new").get_data(as_text=True)
+    assert "周九" in page and "吴十" in page and "孙八" not in page
+    response = client.post("/candidates/publicity/batches/new", _form(partial, fresh))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    notices = reread(session).scalars(
+        select(PublicityNotice).where(PublicityNotice.batch_id.is_not(None))
+    )
+    assert sorted(n.places for n in notices) == [["学区", "学院楼栋"], ["学院楼栋"]]
+
+
+def test_concluding_twice_says_it_is_already_concluded(client, session, school, places):
+    _, notice, batch = _ended_notice(session, school, places)
+    client.login("org")
+    url = f"/candidates/publicity/batches/{batch.id}/conclude"
+    assert "通过1人，未通过0人" in client.post(url, {}, follow_redirects=True).get_data(True)
+    page = client.post(url, {}, follow_redirects=True).get_data(as_text=True)
+    assert "结果已经确认（通过1人，未通过0人）" in page
+    assert reread(session).get(PublicityNotice, notice.id).outcome == "passed"
+
+
+def test_the_demos_partial_publicity_is_completed_in_a_batch(client, session, demo_data):
+    client.login("organizer", "partyschool-demo")
+    page = client.get("/candidates/publicity/batches/new").get_data(as_text=True)
+    assert "周九" in page and "孙八" not in page
+    zhou = session.scalars(select(Candidate).where(Candidate.name == "周九")).one()
+    response = client.post("/candidates/publicity/batches/new", _form(zhou))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    batch = reread(session).scalars(select(PublicityBatch).order_by(PublicityBatch.id)).all()[-1]
+    assert [n.places for n in batch.notices] == [["学院楼栋"]]

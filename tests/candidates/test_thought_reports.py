@@ -163,7 +163,7 @@ def test_a_contact_must_be_staff_of_the_branch(ctx, session, school, people):
 
 
 def test_reports_need_content_and_a_sensible_date(ctx, session, people):
-    candidate, student, _ = people
+    candidate, student, contact = people
     submit = lambda **kw: reports.submit_report(  # noqa: E731
         session,
         candidate,
@@ -173,10 +173,12 @@ def test_reports_need_content_and_a_sensible_date(ctx, session, people):
     )
     with pytest.raises(services.RecordError, match="内容或上传文件"):
         submit(body="   ")
-    with pytest.raises(services.RecordError, match="不能晚于今天"):
-        submit(body="内容", submitted_on=today() + DAY)
-    with pytest.raises(services.RecordError, match="不能早于"):
-        submit(body="内容", submitted_on=today() - 1000 * DAY)
+    # A paper report recorded by staff carries the day they give, within the record.
+    for day, message in ((today() + DAY, "不能晚于今天"), (today() - 1000 * DAY, "不能早于")):
+        with pytest.raises(services.RecordError, match=message):
+            reports.submit_report(
+                session, candidate, contact, title="纸质", body="x", submitted_on=day, today=today()
+            )
     with pytest.raises(services.RecordError, match="标题"):
         submit(title=" ", body="内容")
     other = make_candidate(session, candidate.party_school)
@@ -392,6 +394,31 @@ def test_a_text_file_is_plain_text_and_a_download(client, session, people, uploa
         response.mimetype == "text/plain"
         and "attachment" in response.headers["Content-Disposition"]
     )
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+
+
+def test_the_activist_cannot_backdate_an_online_report(client, session, people):
+    client.login("stu")
+    form = client.get("/my/thought-reports").get_data(True)
+    assert 'name="submitted_on"' not in form and "递交日期为您提交的当天" in form
+    backdated = (today() - 90 * DAY).isoformat()
+    assert "思想汇报已递交" in _submit(client, body="补交", submitted_on=backdated).get_data(True)
+    [report] = reread(session).scalars(select(ThoughtReport)).all()
+    assert report.submitted_on == today()
+
+
+def test_the_door_dates_the_candidates_own_report_today(ctx, session, people):
+    candidate, student, _ = people
+    report = reports.submit_report(
+        session,
+        candidate,
+        student,
+        title="补交",
+        body="x",
+        submitted_on=today() - 90 * DAY,
+        today=today(),
+    )
+    assert report.submitted_on == today()
 
 
 def test_assessment_page_for_contacts_and_organizers_only(client, session, people):

@@ -12,12 +12,18 @@ from partyschool.web.forms import Form
 
 
 class ReportForm(Form):
-    """A thought report (思想汇报): its text, a file, or both."""
+    """A thought report (思想汇报) the activist hands in on the site: its text, a file, or
+    both. It carries no date: the report is dated the day the server receives it."""
 
     title = StringField("标题", validators=[DataRequired("请填写标题"), Length(max=200)])
-    submitted_on = DateField("递交日期", validators=[InputRequired("请填写递交日期")])
     body = TextAreaField("内容", validators=[Optional(), Length(max=20_000)])
     file = FileField(f"或上传文件（{REPORT_FILES.allowed()}，不超过 10 MB）")
+
+
+class PaperReportForm(ReportForm):
+    """A report handed in on paper earlier, recorded by staff with the day it was handed in."""
+
+    submitted_on = DateField("递交日期", validators=[InputRequired("请填写递交日期")])
 
 
 class CommentForm(Form):

@@ -85,16 +85,22 @@ def submit_report(
     *,
     title: str,
     body: str = "",
-    submitted_on: date,
+    submitted_on: date | None = None,
     stored_name: str | None = None,
     original_name: str | None = None,
     today: date,
 ) -> ThoughtReport:
     """Hand in a thought report: the candidate on the site, or staff recording one handed in
-    on paper. Text or a stored file (or both), dated not in the future nor before the record
-    began; the contacts are told."""
-    if actor.id != candidate.user_id and not may_comment(actor, candidate):
+    on paper. Text or a stored file (or both); the contacts are told. The candidate's own
+    report is dated `today`, the day it arrives, whatever date is given (a backdated report
+    would fill a missing quarter); a paper report carries the day staff give, not in the
+    future nor before the record began."""
+    if actor.id == candidate.user_id:
+        submitted_on = today
+    elif not may_comment(actor, candidate):
         raise RecordError("只能递交本人的思想汇报")
+    if submitted_on is None:
+        raise RecordError("请填写递交日期")
     title = _text(title, "标题", 200)
     if not title:
         raise RecordError("请填写标题")

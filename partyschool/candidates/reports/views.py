@@ -60,7 +60,7 @@ def _candidate(candidate_id: int) -> Candidate:
 def mine():
     """The activist's thought reports with their comments, and the form to hand in one."""
     candidate = services.candidate_of(db.session, current_user)
-    form = forms.ReportForm(submitted_on=today())
+    form = forms.ReportForm()
     submitted = candidate is not None and form.validate_on_submit()
     if submitted and (report := _submit(candidate, form)):
         flash("思想汇报已递交", "info")
@@ -73,11 +73,14 @@ def mine():
         for reason in (decision.blocking if decision else ())
         if reason.rule.endswith(("thought_reports", "half_year_assessments"))
     ]
-    return render_template("candidates/reports/mine.html", candidate=candidate, form=form, due=due)
+    return render_template(
+        "candidates/reports/mine.html", candidate=candidate, form=form, due=due, today=today()
+    )
 
 
 def _submit(candidate: Candidate, form: forms.ReportForm) -> ThoughtReport | None:
-    """Store the file (if any) and hand the report in; on a refusal nothing is kept."""
+    """Store the file (if any) and hand the report in; on a refusal nothing is kept. Only the
+    paper form carries a date; the activist's report is dated the day it arrives."""
     stored = None
     try:
         if form.file.data:
@@ -88,7 +91,7 @@ def _submit(candidate: Candidate, form: forms.ReportForm) -> ThoughtReport | Non
             current_user,
             title=form.title.data,
             body=form.body.data,
-            submitted_on=form.submitted_on.data,
+            submitted_on=form.submitted_on.data if "submitted_on" in form else None,
             stored_name=stored.stored_name if stored else None,
             original_name=stored.original_name if stored else None,
             today=today(),
@@ -206,7 +209,7 @@ def candidate_reports(candidate_id: int):
         "candidates/reports/candidate.html",
         candidate=candidate,
         form=form,
-        paper_form=forms.ReportForm(formdata=None, submitted_on=today()),
+        paper_form=forms.PaperReportForm(formdata=None, submitted_on=today()),
     )
 
 
@@ -217,7 +220,7 @@ def record_paper_report(candidate_id: int):
     candidate = _candidate(candidate_id)
     if not reports.may_comment(current_user, candidate):
         abort(404)
-    paper_form = forms.ReportForm()
+    paper_form = forms.PaperReportForm()
     if paper_form.validate_on_submit() and _submit(candidate, paper_form):
         flash("纸质思想汇报已登记", "info")
         return redirect(url_for(".candidate_reports", candidate_id=candidate.id))
