@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from partyschool.accounts import locks
@@ -165,13 +165,17 @@ def issue_token(session: Session, user: User, lifetime: timedelta) -> tuple[str,
     return token, expires_at
 
 
+# Built once: every API call asks it, and building the statement cost as much as running it.
+_TOKEN_USER = (
+    select(User, ApiToken.expires_at, ApiToken.session_version)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.digest == bindparam("digest"))
+)
+
+
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user a bearer token belongs to, or None when it is unknown or ended."""
-    row = session.execute(
-        select(User, ApiToken.expires_at, ApiToken.session_version)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.digest == _digest(token))
-    ).first()
+    row = session.execute(_TOKEN_USER, {"digest": _digest(token)}).first()
     if row is None:
         return None
     user, expires_at, session_version = row
