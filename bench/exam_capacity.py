@@ -59,8 +59,11 @@ def in_threads(count: int, target) -> None:
         thread.join()
 
 
-def capacity(port: int, setup, options) -> dict:
-    """Saves back to back, then /healthz, by the same clients for the same time."""
+def capacity(port: int, setup, options, server) -> dict:
+    """Saves back to back, then /healthz, by the same clients for the same time.
+
+    The clients keep their connections, and which worker holds each is the luck of accept():
+    all on one worker leaves the other core to the clients. The report shows how they fell."""
     clients = [kit.Client(port, token) for token in setup.tokens[: options.clients]]
     attempts: list[dict] = [{}] * len(clients)
     acknowledged, errors, lock = {}, [], threading.Lock()
@@ -95,6 +98,7 @@ def capacity(port: int, setup, options) -> dict:
                     errors.append(f"healthz: {reply.error or reply.status}")
 
     in_threads(len(clients), start)
+    spread = sorted(kit.connections_of(pid, port) for pid in kit.worker_pids(server))
     # The two kinds take turns in short rounds, so a neighbour that is busy for a while
     # slows both alike and the ratio stays fair.
     spent = {save: 0.0, trivial: 0.0}
@@ -115,11 +119,12 @@ def capacity(port: int, setup, options) -> dict:
         "save_capacity_rps": round(save_rps, 1),
         "trivial_rps": round(trivial_rps, 1),
         "ratio": round(save_rps / trivial_rps, 3),
+        "connections_per_worker": spread,
     }
     return {"acknowledged": acknowledged, "errors": errors, "report": report}
 
 
-def start_burst(port: int, setup, options) -> dict:
+def start_burst(port: int, setup, options, server) -> dict:
     """Every trainee starts within the burst, at a random moment, on a connection of its own."""
     rng = random.Random(options.seed)
     offsets = sorted(rng.uniform(0, options.burst) for _ in setup.tokens)
@@ -167,9 +172,9 @@ def main() -> None:
     url = kit.durable_postgres_url(__file__) if options.database == "postgres" else None
     trainees = options.clients if options.mode == "capacity" else options.trainees
     server_options = {"workers": options.workers, "threads": options.threads, "keep_alive": 75}
-    with kit.exam_site(url, trainees, QUESTIONS, **server_options) as (port, setup, url, _):
+    with kit.exam_site(url, trainees, QUESTIONS, **server_options) as (port, setup, url, server):
         run = capacity if options.mode == "capacity" else start_burst
-        outcome = run(port, setup, options)
+        outcome = run(port, setup, options, server)
         engine = create_engine(url)
         try:
             with Session(engine) as session:
