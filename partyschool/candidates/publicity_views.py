@@ -22,6 +22,7 @@ from partyschool.access import allow, get_scoped, scope_to_user
 from partyschool.accounts.models import ORGANIZERS
 from partyschool.candidates import forms, services
 from partyschool.candidates import publicity_batches as batches
+from partyschool.candidates.committing import committed
 from partyschool.candidates.models import (
     Candidate,
     ObjectionFinding,
@@ -207,22 +208,17 @@ def raise_objection(batch_id: int):
     if not form.validate_on_submit():
         return _show(batch, form, 400)
     notice = db.session.get(PublicityNotice, form.notice_id.data)
-    try:
-        batches.raise_objection(
-            db.session,
-            notice,
-            form.raised_by.data,
-            form.raised_on.data,
-            form.content.data,
-            current_user,
-            today(),
-        )
-    except services.RecordError as error:
-        flash(str(error), "error")
-        db.session.rollback()
+    raised = lambda: batches.raise_objection(  # noqa: E731
+        db.session,
+        notice,
+        form.raised_by.data,
+        form.raised_on.data,
+        form.content.data,
+        current_user,
+        today(),
+    )
+    if not committed(raised, "已登记异议；处理前该人员不能进入下一步"):
         return _show(_batch(batch_id), form, 400)
-    db.session.commit()
-    flash("已登记异议；处理前该人员不能进入下一步", "info")
     return _to_batch(batch)
 
 
@@ -240,22 +236,16 @@ def resolve_objection(objection_id: int):
     if not form.validate_on_submit():
         flash("；".join(e for errors in form.errors.values() for e in errors), "error")
     else:
-        try:
-            batches.resolve_objection(
-                db.session,
-                objection,
-                ObjectionFinding(form.finding.data),
-                form.finding_note.data,
-                form.resolved_on.data,
-                current_user,
-                today(),
-            )
-        except services.RecordError as error:
-            flash(str(error), "error")
-            db.session.rollback()
-        else:
-            db.session.commit()
-            flash("已处理异议", "info")
+        resolved = lambda: batches.resolve_objection(  # noqa: E731
+            db.session,
+            objection,
+            ObjectionFinding(form.finding.data),
+            form.finding_note.data,
+            form.resolved_on.data,
+            current_user,
+            today(),
+        )
+        committed(resolved, "已处理异议")
     if notice.batch_id is None:
         return redirect(url_for("candidates.show", candidate_id=notice.candidate_id))
     return redirect(url_for("publicity.show_batch", batch_id=notice.batch_id))
@@ -267,14 +257,10 @@ def conclude_batch(batch_id: int):
     """After the period, record each notice's result."""
     batch = _batch(batch_id)
     if Form().validate_on_submit():
-        try:
-            counts = batches.conclude_batch(db.session, batch, today())
-        except services.RecordError as error:
-            flash(str(error), "error")
-            db.session.rollback()
-        else:
-            db.session.commit()
-            flash(f"已确认公示结果：通过{counts['passed']}人，未通过{counts['failed']}人", "info")
+        committed(
+            lambda: batches.conclude_batch(db.session, batch, today()),
+            lambda counts: f"已确认公示结果：通过{counts['passed']}人，未通过{counts['failed']}人",
+        )
     return _to_batch(batch)
 
 

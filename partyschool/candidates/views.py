@@ -23,6 +23,7 @@ from partyschool.audit import AuditEvent, describe
 from partyschool.candidates import forms, identity, in_force, listing, rule_kinds, services
 from partyschool.candidates import publicity as publicity_lists
 from partyschool.candidates.archive import services as archive
+from partyschool.candidates.committing import committed
 from partyschool.candidates.imports import dorms, history, roster
 from partyschool.candidates.models import Candidate, ProbationAction, VolunteerStatus
 from partyschool.candidates.reports.services import contact_accounts
@@ -148,15 +149,8 @@ def _refused(error: services.RecordError) -> None:
 def _submitted(form, change: Callable[[], object], done: str, candidate: Candidate):
     """On a valid submit, make the change through the record's door and commit, then go back
     to the record; a refusal is shown on the form, which keeps what was typed."""
-    if form is None or not form.validate_on_submit():
+    if form is None or not form.validate_on_submit() or not committed(change, done):
         return None
-    try:
-        change()
-    except services.RecordError as error:
-        _refused(error)
-        return None
-    db.session.commit()
-    flash(done, "info")
     return _back(candidate)
 
 

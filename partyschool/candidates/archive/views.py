@@ -11,6 +11,7 @@ from partyschool.accounts.models import ORGANIZERS, Role
 from partyschool.candidates import identity
 from partyschool.candidates.archive import export, forms, services
 from partyschool.candidates.archive.models import Material, MaterialKind, MaterialStatus
+from partyschool.candidates.committing import committed
 from partyschool.candidates.models import Candidate
 from partyschool.candidates.services import RecordError
 from partyschool.extensions import MAX_ID, db, today
@@ -71,21 +72,16 @@ def upload(candidate_id: int):
     form = forms.UploadForm()
     if not form.validate_on_submit():
         return _page(candidate, form, 400)
-    try:
-        material = services.upload_material(
-            db.session,
-            candidate,
-            MaterialKind(form.kind.data),
-            form.file.data,
-            form.title.data,
-            current_user,
-        )
-    except RecordError as error:
-        db.session.rollback()
-        flash(f"未上传：{error}", "error")
+    uploaded = lambda: services.upload_material(  # noqa: E731
+        db.session,
+        candidate,
+        MaterialKind(form.kind.data),
+        form.file.data,
+        form.title.data,
+        current_user,
+    )
+    if not committed(uploaded, lambda m: f"已上传：{m.kind.label}（待审核）", "未上传："):
         return _page(candidate, form, 400)
-    db.session.commit()
-    flash(f"已上传：{material.kind.label}（待审核）", "info")
     return _back(candidate)
 
 
@@ -97,21 +93,15 @@ def check(material_id: int):
     candidate = _reviewable(material.candidate_id)
     form = forms.CheckForm()
     if form.validate_on_submit():
-        try:
-            services.check_material(
-                db.session,
-                candidate,
-                material,
-                MaterialStatus(form.status.data),
-                form.comment.data,
-                current_user,
-            )
-        except RecordError as error:
-            db.session.rollback()
-            flash(f"未保存：{error}", "error")
-        else:
-            db.session.commit()
-            flash(f"{material.kind.label}：{material.status.label}", "info")
+        checked = lambda: services.check_material(  # noqa: E731
+            db.session,
+            candidate,
+            material,
+            MaterialStatus(form.status.data),
+            form.comment.data,
+            current_user,
+        )
+        committed(checked, lambda _: f"{material.kind.label}：{material.status.label}", "未保存：")
     else:
         flash("；".join(e for errors in form.errors.values() for e in errors), "error")
     return _back(candidate)
