@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import make_url, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from courses.models import Course, Enrolment, EnrolmentStatus, TrainingClass  # noqa: E402
@@ -354,6 +354,9 @@ def start_server(
         f"{HOST}:{port}",
         # Not the shared $HOME/.gunicorn/gunicorn.ctl of every other gunicorn on the machine.
         "--no-control-socket",
+        # The app loads before the workers fork: every worker answers from the first request,
+        # and the clients' connections, opened at once, fall on all of them.
+        "--preload",
     ]
     if worker_class == "gthread":
         command += ["--threads", str(threads)]
@@ -433,6 +436,27 @@ def cpu_seconds(pids: set[int], waited_children: bool = False) -> float:
         if waited_children:
             used += int(fields[13]) + int(fields[14])  # cutime, cstime
     return used / ticks
+
+
+def cpu_now(server_pids: set[int], database_pid: int | None) -> dict[str, float]:
+    """CPU seconds used so far by gunicorn, by these clients, by the PostgreSQL server and by
+    the whole machine."""
+    database = 0.0
+    if database_pid is not None:
+        database = cpu_seconds({database_pid}, waited_children=True)
+        database += cpu_seconds(children_of(database_pid))
+    return {
+        "server": cpu_seconds(server_pids),
+        "client": sum(os.times()[:2]),
+        "database": database,
+        "machine": machine_busy_seconds(),
+    }
+
+
+def database_pid(url: str) -> int | None:
+    """The PostgreSQL server of a database URL (None for SQLite, which runs in the server)."""
+    port = make_url(url).port
+    return listener_pid(port) if port else None
 
 
 def children_of(pid: int) -> set[int]:

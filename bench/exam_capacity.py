@@ -4,8 +4,9 @@
 - `capacity`: N clients (each its own trainee and attempt) save answers back to back for a
   fixed time, and the same clients call the trivial endpoint (/healthz) for the same time,
   taking turns in a few rounds.
-  Prints save_capacity_rps, trivial_rps and their ratio (target >= 0.5), and checks that
-  every acknowledged answer is stored as sent.
+  Prints save_capacity_rps, trivial_rps and their ratio (target >= 0.5), the CPU each kind
+  of request costs gunicorn and the database, and checks that every acknowledged answer is
+  stored as sent.
 - `start-burst`: every trainee presses 开始考试 within `--burst` seconds (the computer rooms
   at the bell). Prints the start latencies (target: errors 0, p95 <= 1 s).
 
@@ -59,11 +60,13 @@ def in_threads(count: int, target) -> None:
         thread.join()
 
 
-def capacity(port: int, setup, options, server) -> dict:
+def capacity(port: int, setup, options, server, url: str) -> dict:
     """Saves back to back, then /healthz, by the same clients for the same time.
 
     The clients keep their connections, and which worker holds each is the luck of accept():
-    all on one worker leaves the other core to the clients. The report shows how they fell."""
+    the clients start one after another, so each connection goes to a worker that is idle
+    (connections opened at once pile on the one worker that is awake). The report shows
+    how they fell."""
     clients = [kit.Client(port, token) for token in setup.tokens[: options.clients]]
     attempts: list[dict] = [{}] * len(clients)
     acknowledged, errors, lock = {}, [], threading.Lock()
@@ -97,17 +100,27 @@ def capacity(port: int, setup, options, server) -> dict:
                 with lock:
                     errors.append(f"healthz: {reply.error or reply.status}")
 
-    in_threads(len(clients), start)
+    for i in range(len(clients)):
+        start(i)
     spread = sorted(kit.connections_of(pid, port) for pid in kit.worker_pids(server))
     # The two kinds take turns in short rounds, so a neighbour that is busy for a while
     # slows both alike and the ratio stays fair.
     spent = {save: 0.0, trivial: 0.0}
+    used = {save: {"server": 0.0, "database": 0.0}, trivial: {"server": 0.0, "database": 0.0}}
+    pids, database = kit.worker_pids(server), kit.database_pid(url)
     for _ in range(options.rounds):
         for kind in (save, trivial):
-            started = time.monotonic()
+            started, before = time.monotonic(), kit.cpu_now(pids, database)
             in_threads(len(clients), lambda i, kind=kind: kind(i, options.seconds / options.rounds))
             spent[kind] += time.monotonic() - started
+            after = kit.cpu_now(pids, database)
+            for part in used[kind]:
+                used[kind][part] += after[part] - before[part]
     save_rps, trivial_rps = sum(saves) / spent[save], sum(calls) / spent[trivial]
+    cpu_ms = {  # CPU milliseconds one request costs the server and the database
+        name: {part: round(1000 * value / max(1, done), 2) for part, value in used[kind].items()}
+        for name, kind, done in (("save", save, sum(saves)), ("trivial", trivial, sum(calls)))
+    }
     for client in clients:
         client.close()
     errors += [f"start refused for client {i}" for i, a in enumerate(attempts) if not a]
@@ -120,11 +133,12 @@ def capacity(port: int, setup, options, server) -> dict:
         "trivial_rps": round(trivial_rps, 1),
         "ratio": round(save_rps / trivial_rps, 3),
         "connections_per_worker": spread,
+        "cpu_ms_per_request": cpu_ms,
     }
     return {"acknowledged": acknowledged, "errors": errors, "report": report}
 
 
-def start_burst(port: int, setup, options, server) -> dict:
+def start_burst(port: int, setup, options, server, _url: str) -> dict:
     """Every trainee starts within the burst, at a random moment, on a connection of its own."""
     rng = random.Random(options.seed)
     offsets = sorted(rng.uniform(0, options.burst) for _ in setup.tokens)
@@ -174,7 +188,7 @@ def main() -> None:
     server_options = {"workers": options.workers, "threads": options.threads, "keep_alive": 75}
     with kit.exam_site(url, trainees, QUESTIONS, **server_options) as (port, setup, url, server):
         run = capacity if options.mode == "capacity" else start_burst
-        outcome = run(port, setup, options, server)
+        outcome = run(port, setup, options, server, url)
         engine = create_engine(url)
         try:
             with Session(engine) as session:

@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import _server as server_kit  # noqa: E402  (bench/, this script's directory, is on sys.path)
-from sqlalchemy import create_engine, make_url  # noqa: E402
+from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from exams.models import AttemptStatus  # noqa: E402
@@ -271,21 +271,6 @@ def busiest(times: list[float], window: float = 10.0) -> float:
     return best / window
 
 
-def cpu_now(server_pids: set[int], database_pid: int | None) -> dict[str, float]:
-    """CPU seconds used so far by gunicorn, by these clients, by the PostgreSQL server and by
-    the whole machine."""
-    database = 0.0
-    if database_pid is not None:
-        database = server_kit.cpu_seconds({database_pid}, waited_children=True)
-        database += server_kit.cpu_seconds(server_kit.children_of(database_pid))
-    return {
-        "server": server_kit.cpu_seconds(server_pids),
-        "client": sum(os.times()[:2]),
-        "database": database,
-        "machine": server_kit.machine_busy_seconds(),
-    }
-
-
 def server_times(access_log: Path) -> list[float]:
     """The server-side seconds of every answer saved, from gunicorn's access log."""
     times = []
@@ -327,12 +312,10 @@ def main() -> None:
             trivial = hammer(port, options.trivial_seconds, options.trivial_clients)
             exam = ExamDay(options, port, setup)
             server_pids = {server.pid} | server_kit.worker_pids(server)
-            database_pid = (
-                server_kit.listener_pid(make_url(url).port) if make_url(url).port else None
-            )
-            before = cpu_now(server_pids, database_pid)
+            database_pid = server_kit.database_pid(url)
+            before = server_kit.cpu_now(server_pids, database_pid)
             wall = exam.run()
-            after = cpu_now(server_pids, database_pid)
+            after = server_kit.cpu_now(server_pids, database_pid)
             cpu = {k: round(v - before[k], 1) for k, v in after.items()}
             crashes = server.log_path.read_text().count("Traceback")
             server_side = server_times(access_log) if access_log else []

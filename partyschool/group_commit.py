@@ -16,6 +16,11 @@ behind it meanwhile join its batch.
 Each write is one statement whose row count says whether it applied (a guarded statement
 returns 0 when its guard no longer holds). A batch that fails is retried one write at a time,
 so one bad write cannot take the others down with it.
+
+PostgreSQL needs none of this: it shares a disk sync among concurrent commits itself (a
+commit's WAL flush carries every commit written before it), and it takes many writers at
+once. There `durably` runs the write in the request's own transaction, on the connection
+the request already holds.
 """
 
 import contextlib
@@ -28,6 +33,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Engine, Executable, Row
+from sqlalchemy.orm import Session
 
 from partyschool.extensions import db, writing
 
@@ -132,6 +138,21 @@ class GroupCommit:
         self.transactions += 1
         for write, each in zip(batch, written, strict=True):
             write.written = each
+
+
+def durably(session: Session, statement: Executable, params: dict[str, Any]) -> Written:
+    """Run one write and commit it, synced, sharing the sync with concurrent requests: on
+    PostgreSQL in the session's transaction; on SQLite through the process's group commit,
+    after the session lets go of its connection (and its snapshot), so that the group's
+    leader finds one in the pool. The session's changes so far are committed (PostgreSQL)
+    or dropped (SQLite): call it with none."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.rollback()
+        return of_app().execute(statement, params)
+    result = session.connection().execute(statement, params)
+    written = Written(result.rowcount, result.all() if result.returns_rows else [])
+    session.commit()
+    return written
 
 
 def of_app() -> GroupCommit:

@@ -231,7 +231,7 @@ def exams():
 def start(exam_id: int):
     """Start an attempt, or resume the open one: questions without keys and the deadline.
 
-    Resuming only reads, and a new attempt is only inserted (through the group commit); an
+    Resuming only reads, and a new attempt is only inserted (`group_commit.durably`); an
     overdue attempt or a refusal goes through `services.start` holding the write lock."""
     options = [joinedload(Exam.training_class), joinedload(Exam.paper)]
     exam = db.session.get(Exam, exam_id, options=options)

@@ -218,8 +218,8 @@ def start_while_open(
     session: Session, exam: Exam, enrolment: Enrolment, attempts: list[Attempt], now: datetime
 ) -> Attempt | None:
     """`start` in its common case — nothing open, nothing in the way — with only the new
-    attempt written, through the group commit, so starts at the same bell share a sync and
-    no start holds the write lock while it draws. Returns the new attempt (detached: it is
+    attempt written (`group_commit.durably`), so starts at the same bell share a sync and
+    no start holds SQLite's write lock while it draws. Returns the new attempt (detached: it is
     the reply, not for changing), or None when `start` must decide (an attempt open or
     overdue, a refusal, a parallel start that won the attempt number)."""
     if any(a.status is AttemptStatus.IN_PROGRESS for a in attempts) or problems(
@@ -229,10 +229,10 @@ def start_while_open(
     values = _drawn(session, exam, len(attempts) + 1, now)
     values |= {"exam_id": exam.id, "enrolment_id": enrolment.id}
     values |= {"status": AttemptStatus.IN_PROGRESS, "is_fully_graded": False}
-    session.rollback()  # the connection back to the pool, for the group commit's leader
     try:
-        written = group_commit.of_app().execute(insert(Attempt).returning(Attempt.id), values)
+        written = group_commit.durably(session, insert(Attempt).returning(Attempt.id), values)
     except IntegrityError:
+        session.rollback()
         return None  # a parallel start won: `start` resumes its attempt
     attempt_id = written.rows[0].id
     asked.remember(attempt_id, values["seed"], values["items"])
@@ -284,7 +284,7 @@ def check_response(response, shape: Shape) -> None:
 def save_while_open(
     session: Session, user_id: int, attempt_id: int, question_id: int, response, now: datetime
 ) -> bool:
-    """`save` in its common case, as one guarded statement through the group commit: the
+    """`save` in its common case, as one guarded statement (`group_commit.durably`): the
     user's own attempt, in progress, before its deadline, one of its questions. False when
     any of this does not hold (nothing written): `save` then decides (late answers,
     refusals, not found) — also when a submit landed first."""
@@ -295,8 +295,7 @@ def save_while_open(
     params = {"attempt_id": attempt_id, "seed": known.seed, "user_id": user_id, "now": now}
     params |= {"question_id": question_id, "response": response}
     statement = _answer_upsert(session.get_bind().dialect.name)
-    session.rollback()  # the connection back to the pool, for the group commit's leader
-    if group_commit.of_app().execute(statement, params).rowcount == 1:
+    if group_commit.durably(session, statement, params).rowcount == 1:
         return True
     asked.forget(attempt_id)  # in case what is remembered is of another attempt
     return False
