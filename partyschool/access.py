@@ -1,7 +1,8 @@
 """The one authorization mechanism: every route declares who may use it, or nobody can.
 
 A view states its rule with `@public`, `@signed_in` or `@allow(Role...)`. The before-request
-hook `enforce` looks the rule up for the matched endpoint and denies by default. Records of a
+hook `enforce` looks the rule up for the matched endpoint and denies by default (a view on a
+hot path may check it inside the one statement it writes with: see `allow`). Records of a
 branch school are scoped with `scope_to_user` (queries) and `require_school` (single objects).
 """
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, abort, current_app, redirect, request, url_for
+from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import Select, or_
 from sqlalchemy.orm import InstrumentedAttribute
@@ -28,6 +29,7 @@ class Rule:
     is_public: bool = False
     roles: frozenset[Role] | None = None
     checks_csrf: bool = True
+    checked_in_statement: bool = False
 
     def admits(self, user) -> bool:
         """True when this user may call the route."""
@@ -58,9 +60,15 @@ signed_in = _declare(SIGNED_IN)
 takes_credentials = _declare(CREDENTIALS)
 
 
-def allow(*roles: Role) -> Callable:
-    """Declare that only these roles may call the decorated view."""
-    return _declare(Rule(roles=frozenset(roles)))
+def allow(*roles: Role, checked_in_statement: bool = False) -> Callable:
+    """Declare that only these roles may call the decorated view.
+
+    With `checked_in_statement`, a request that claims an identity (`claim`) reaches the view
+    unchecked, and the view checks it inside the one statement it writes with (the claimed
+    user must be active and of these roles: `accounts.login.claimed_user_ids`); when that
+    statement writes nothing, the view calls `admit()` before anything else. The user is
+    then never loaded on the path that succeeds. The CSRF check stays in `enforce`."""
+    return _declare(Rule(roles=frozenset(roles), checked_in_statement=checked_in_statement))
 
 
 def rule_for(app: Flask, endpoint: str) -> Rule | None:
@@ -80,6 +88,44 @@ def bearer_token() -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+@dataclass(frozen=True)
+class Claim:
+    """Who a request says it is, before anything checks it: a bearer token, or else the
+    identity its signed session carries (`User.get_id`: "id:version")."""
+
+    token: str | None = None
+    session_identity: str | None = None
+
+
+def claim() -> Claim | None:
+    """The identity this request claims, if any; Flask-Login judges it the same way (a
+    request with a token by the token alone)."""
+    token = bearer_token()
+    if token is not None:
+        return Claim(token=token)
+    identity = session.get("_user_id")
+    return Claim(session_identity=identity) if isinstance(identity, str) else None
+
+
+def _refusal(rule: Rule):
+    """None when the rule admits the current user; else the answer (or abort)."""
+    if rule.admits(current_user):
+        return None
+    if current_user.is_authenticated:
+        abort(403)
+    if is_api_request():
+        abort(401)
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
+def admit() -> None:
+    """The check `enforce` left to a view that checks in its statement (see `allow`), for
+    when that statement found nobody to write for: 401, 403, or nothing."""
+    refused = _refusal(rule_for(current_app, request.endpoint))
+    if refused is not None:
+        abort(refused)
+
+
 def enforce() -> None:
     """Before every request: deny unless the endpoint's rule admits the current user."""
     if request.endpoint is None:
@@ -90,12 +136,10 @@ def enforce() -> None:
         abort(403)
     # Who may call comes first: an anonymous API call is told to authenticate (401), not
     # that its CSRF token is missing.
-    if not rule.admits(current_user):
-        if current_user.is_authenticated:
-            abort(403)
-        if is_api_request():
-            abort(401)
-        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    if not (rule.checked_in_statement and claim() is not None):
+        refused = _refusal(rule)
+        if refused is not None:
+            return refused
     # Cross-site pages cannot send an Authorization header, so token calls need no CSRF token.
     if (
         request.method not in SAFE_METHODS

@@ -35,6 +35,8 @@ from exams.question_grading import GradingPolicy
 from exams.question_types import accepts, grade, public_fields
 from exams.questions import QuestionData, QuestionType, from_json, permute
 from partyschool import group_commit
+from partyschool.accounts import login
+from partyschool.accounts.login import Claimed
 from partyschool.accounts.models import User
 
 # Bounds on what one answer may hold: an essay of a few pages, blanks of a phrase each.
@@ -282,19 +284,23 @@ def check_response(response, shape: Shape) -> None:
 
 
 def save_while_open(
-    session: Session, user_id: int, attempt_id: int, question_id: int, response, now: datetime
+    session: Session, claimed: Claimed, attempt_id: int, question_id: int, response, now: datetime
 ) -> bool:
     """`save` in its common case, as one guarded statement (`group_commit.durably`): the
-    user's own attempt, in progress, before its deadline, one of its questions. False when
-    any of this does not hold (nothing written): `save` then decides (late answers,
-    refusals, not found) — also when a submit landed first."""
+    claimed user's own attempt (`access.allow(checked_in_statement=True)`), in progress,
+    before its deadline, one of its questions, an answer of its form. False when any of this
+    does not hold (nothing written): the caller then checks who is asking, and `save`
+    decides (late answers, refusals, not found) — also when a submit landed first."""
     known = asked.of(session, attempt_id)
     if known is None or question_id not in known.questions:
         return False
-    check_response(response, known.questions[question_id])
-    params = {"attempt_id": attempt_id, "seed": known.seed, "user_id": user_id, "now": now}
-    params |= {"question_id": question_id, "response": response}
-    statement = _answer_upsert(session.get_bind().dialect.name)
+    try:
+        check_response(response, known.questions[question_id])
+    except ExamError:
+        return False  # refused by `save`, once who is asking is known
+    params = {"attempt_id": attempt_id, "seed": known.seed, "now": now}
+    params |= {"question_id": question_id, "response": response, **claimed.params}
+    statement = _answer_upsert(session.get_bind().dialect.name, claimed.kind)
     if group_commit.durably(session, statement, params).rowcount == 1:
         return True
     asked.forget(attempt_id)  # in case what is remembered is of another attempt
@@ -302,14 +308,15 @@ def save_while_open(
 
 
 @cache
-def _answer_upsert(dialect: str) -> TextClause:
-    """Insert or replace an answer, only while its attempt is the user's, in progress and in
-    time (the seed: the attempt whose questions were looked up).
+def _answer_upsert(dialect: str, claim: str) -> TextClause:
+    """Insert or replace an answer, only while its attempt is the claimed user's, in progress
+    and in time (the seed: the attempt whose questions were looked up).
 
     Written out because SQLAlchemy cannot cache a dialect's INSERT ... SELECT ... ON
     CONFLICT, and compiling it again on every save cost more than the rest of the save."""
     response = "CAST(:response AS JSON)" if dialect == "postgresql" else ":response"
     answers = Answer.__table__.c
+    claimed_user_ids, claim_parameters = login.claimed_user_ids(claim)
     return text(
         "INSERT INTO answers"  # noqa: S608 - no input in it: the database's JSON parameter
         " (attempt_id, question_id, response, saved_at, is_final, grader_comment)"
@@ -317,11 +324,12 @@ def _answer_upsert(dialect: str) -> TextClause:
         " WHERE id = :attempt_id AND seed = :seed AND status = :in_progress"
         " AND deadline_at >= :now AND enrolment_id IN (SELECT enrolments.id FROM enrolments"
         " JOIN candidates ON candidates.id = enrolments.candidate_id"
-        " WHERE candidates.user_id = :user_id)"
+        f" WHERE candidates.user_id IN ({claimed_user_ids}))"
         " ON CONFLICT (attempt_id, question_id)"
         " DO UPDATE SET response = excluded.response, saved_at = excluded.saved_at"
         " WHERE answers.saved_at <= excluded.saved_at"  # two tabs: the newest save stands
     ).bindparams(
+        *claim_parameters,
         bindparam("response", type_=answers.response.type),
         bindparam("now", type_=answers.saved_at.type),
         bindparam("in_progress", AttemptStatus.IN_PROGRESS, type_=Attempt.__table__.c.status.type),

@@ -1,12 +1,20 @@
-"""How Flask-Login finds the user: a versioned session identity or a bearer token."""
+"""How Flask-Login finds the user: a versioned session identity or a bearer token; and the
+same check written as SQL, for a statement that checks who is asking inside itself."""
 
-from flask import Flask
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from flask import Flask, current_app, request
+from sqlalchemy import BindParameter, bindparam
 from sqlalchemy.orm import joinedload
 
+from partyschool import access
 from partyschool.access import bearer_token
-from partyschool.accounts.models import User
-from partyschool.accounts.services import user_for_token
-from partyschool.extensions import db, login_manager
+from partyschool.accounts.models import ApiToken, Role, User
+from partyschool.accounts.services import digest_of, user_for_token
+from partyschool.extensions import MAX_ID, db, login_manager
 
 
 def load_session_user(identity: str) -> User | None:
@@ -26,6 +34,56 @@ def load_token_user(request) -> User | None:
     """The user of a bearer token."""
     token = bearer_token()
     return user_for_token(db.session, token) if token else None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A request's claim as parameters of `claimed_user_ids(kind)`."""
+
+    kind: str  # "token" or "session"
+    params: dict[str, Any]
+
+
+def claimed(now: datetime) -> Claimed | None:
+    """What this request claims, to be checked at `now` against its view's rule by
+    `claimed_user_ids`; None when it claims nobody a statement could match."""
+    claim = access.claim()
+    if claim is None:
+        return None
+    if claim.token is not None:
+        kind, params = "token", {"claim_digest": digest_of(claim.token), "claim_now": now}
+    else:
+        user_id, _, version = (claim.session_identity or "").partition(":")
+        if not (_is_id(user_id) and _is_id(version)):
+            return None
+        kind, params = "session", {"claim_user_id": int(user_id), "claim_version": int(version)}
+    roles = access.rule_for(current_app, request.endpoint).roles or Role
+    return Claimed(kind, params | {"claim_roles": list(roles)})
+
+
+def _is_id(text: str) -> bool:
+    return text.isdigit() and len(text) <= 10 and int(text) <= MAX_ID
+
+
+@cache
+def claimed_user_ids(kind: str) -> tuple[str, tuple[BindParameter, ...]]:
+    """SQL selecting the id of the user a request claims to be, when the claim holds as
+    `load_token_user` or `load_session_user` and `access.enforce` judge it — a current token
+    or session version, an account not disabled, one of the rule's roles — with the typed
+    parameters it takes (`Claimed.params`)."""
+    users, tokens = User.__table__.c, ApiToken.__table__.c
+    claims = {
+        "token": "SELECT users.id FROM users JOIN api_tokens ON api_tokens.user_id = users.id"
+        " WHERE api_tokens.digest = :claim_digest AND api_tokens.expires_at > :claim_now"
+        " AND api_tokens.session_version = users.session_version",
+        "session": "SELECT users.id FROM users"
+        " WHERE users.id = :claim_user_id AND users.session_version = :claim_version",
+    }
+    sql = claims[kind] + " AND users.is_disabled = false AND users.role IN :claim_roles"
+    roles = bindparam("claim_roles", expanding=True, type_=users.role.type)
+    if kind == "token":
+        return sql, (roles, bindparam("claim_now", type_=tokens.expires_at.type))
+    return sql, (roles,)
 
 
 def init_login(app: Flask) -> None:

@@ -145,7 +145,8 @@ def set_disabled(user: User, is_disabled: bool) -> None:
         end_sessions(user)
 
 
-def _digest(token: str) -> str:
+def digest_of(token: str) -> str:
+    """What is stored of a token: its SHA-256 digest."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -156,7 +157,7 @@ def issue_token(session: Session, user: User, lifetime: timedelta) -> tuple[str,
     session.add(
         ApiToken(
             user=user,
-            digest=_digest(token),
+            digest=digest_of(token),
             session_version=user.session_version,
             expires_at=expires_at,
         )
@@ -175,7 +176,7 @@ _TOKEN_USER = (
 
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user a bearer token belongs to, or None when it is unknown or ended."""
-    row = session.execute(_TOKEN_USER, {"digest": _digest(token)}).first()
+    row = session.execute(_TOKEN_USER, {"digest": digest_of(token)}).first()
     if row is None:
         return None
     user, expires_at, session_version = row

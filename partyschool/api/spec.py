@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, make_response, request
 from pydantic import BaseModel, ValidationError
 
-from partyschool.access import rule_for
+from partyschool.access import admit, rule_for
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 _PARAM_TYPES = {"int": {"type": "integer"}, None: {"type": "string"}, "string": {"type": "string"}}
@@ -63,7 +63,11 @@ def operation(
         @wraps(view)
         def wrapper(**kwargs):
             if body is not None:
-                kwargs["data"] = _parse(body)
+                try:
+                    kwargs["data"] = _parse(body)
+                except ApiError:
+                    admit()  # who is asking comes first, also where the view's statement checks it
+                    raise
             result = view(**kwargs)
             if isinstance(result, Response):
                 return result

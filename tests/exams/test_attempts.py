@@ -22,6 +22,7 @@ from exams.models import (
     ReviewPolicy,
 )
 from exams.questions import QuestionData, QuestionType
+from partyschool.accounts import services as accounts
 from partyschool.accounts.models import Role, User
 from partyschool.extensions import db, utcnow
 from tests.factories import (
@@ -444,25 +445,41 @@ def test_regrade_after_a_key_is_corrected(client, session, exam):
     assert reread(session).get(Attempt, state["attempt_id"]).score == Decimal(20)
 
 
+def guarded_write(session, attempt, question_id, owner):
+    """The save's one statement, with the parameters a signed-in owner's save gives it."""
+    upsert = services._answer_upsert(session.get_bind().dialect.name, "session")
+    params = {"attempt_id": attempt.id, "question_id": question_id, "seed": attempt.seed}
+    params |= {"claim_user_id": owner.id, "claim_version": owner.session_version}
+    return upsert, params | {"claim_roles": [Role.ACTIVIST]}
+
+
 def test_the_answer_write_applies_only_while_the_attempt_is_open(client, session, exam):
-    """The save's one guarded statement writes only to the user's own attempt (the one whose
-    questions were looked up: its seed), in progress, in time; anything else (a submit
-    landing first included) is left to the slow path."""
+    """The save's one guarded statement writes only to the claimed user's own attempt (the one
+    whose questions were looked up: its seed), in progress, in time, while the claim holds;
+    anything else (a submit landing first included) is left to the slow path."""
     client.login("stu")
     state = start(client, exam)
     attempt = session.get(Attempt, state["attempt_id"])
-    upsert = services._answer_upsert(session.get_bind().dialect.name)
     question_id = state["questions"][0]["question_id"]
-    owner = session.scalar(select(User.id).where(User.username == "stu"))
-    params = {"attempt_id": attempt.id, "question_id": question_id, "now": utcnow()}
-    params |= {"user_id": owner, "seed": attempt.seed}
+    owner = session.scalar(select(User).where(User.username == "stu"))
+    upsert, params = guarded_write(session, attempt, question_id, owner)
+    params["now"] = utcnow()
     assert session.execute(upsert, {**params, "response": "甲"}).rowcount == 1
     assert session.execute(upsert, {**params, "response": ["乙", "䶮𠮷"]}).rowcount == 1
     late = attempt.deadline_at + timedelta(seconds=1)
-    assert session.execute(upsert, {**params, "response": "丙", "now": late}).rowcount == 0
-    other = make_user(session, Role.ACTIVIST, username="other").id
-    assert session.execute(upsert, {**params, "response": "丙", "user_id": other}).rowcount == 0
-    assert session.execute(upsert, {**params, "response": "丙", "seed": "other"}).rowcount == 0
+    refused = [
+        {"now": late},
+        {"claim_user_id": make_user(session, Role.ACTIVIST, username="other").id},
+        {"claim_version": owner.session_version + 1},  # signed out everywhere since
+        {"claim_roles": [Role.INSTRUCTOR]},
+        {"seed": "other"},
+    ]
+    for change in refused:
+        assert session.execute(upsert, {**params, "response": "丙", **change}).rowcount == 0
+    owner.is_disabled = True
+    session.flush()
+    assert session.execute(upsert, {**params, "response": "丙"}).rowcount == 0
+    owner.is_disabled = False
     attempt.status, attempt.submitted_at = AttemptStatus.SUBMITTED, utcnow()
     session.flush()
     assert session.execute(upsert, {**params, "response": "丁"}).rowcount == 0
@@ -471,8 +488,56 @@ def test_the_answer_write_applies_only_while_the_attempt_is_open(client, session
     assert [(a.question_id, a.response) for a in answers] == [(question_id, ["乙", "䶮𠮷"])]
 
 
-def test_a_save_costs_two_statements(app, client, session, exam):
-    """Who is asking, and the guarded write: nothing else on the exam's hottest path."""
+def test_a_token_save_is_refused_as_the_token_check_refuses_it(client, session, exam):
+    """With a bearer token the save's statement holds the token to what signing in with it
+    would: unknown, expired, of a disabled account or an older session, of another role —
+    nothing written, and the answer is 401 or 403 as for any other call."""
+    client.login("stu")
+    state = start(client, exam)  # signed in; a request with a token is judged by it alone
+    owner = session.scalar(select(User).where(User.username == "stu"))
+    question = by_type(state)["essay"]
+    path = f"/api/v1/attempts/{state['attempt_id']}/answers/{question['question_id']}"
+
+    def save(token, response="为人民服务"):
+        headers = {"Authorization": f"Bearer {token}"}
+        return client.put(path, json={"response": response}, headers=headers).status_code
+
+    token, _ = accounts.issue_token(session, owner, timedelta(hours=1))
+    expired, _ = accounts.issue_token(session, owner, timedelta(seconds=-1))
+    session.commit()
+    assert save("no-such-token") == 401
+    assert save("no-such-token", response=["not", "an essay"]) == 401  # not 400: who first
+    assert save(expired) == 401
+    instructor = make_user(session, Role.INSTRUCTOR, username="teacher")
+    of_instructor, _ = accounts.issue_token(session, instructor, timedelta(hours=1))
+    session.commit()
+    assert save(of_instructor) == 403
+    assert save(token) == 200
+    owner.session_version += 1  # signed out everywhere
+    session.commit()
+    assert save(token, response="改") == 401
+    token, _ = accounts.issue_token(session, owner, timedelta(hours=1))
+    owner.is_disabled = True
+    session.commit()
+    assert save(token, response="改") == 401
+    stored = select(Answer.response).where(Answer.attempt_id == state["attempt_id"])
+    assert session.scalars(stored).all() == ["为人民服务"]
+
+
+def test_a_signed_in_save_still_needs_its_csrf_token(client, session, exam):
+    """The save checks who is asking inside its statement, but a page's call is still
+    checked for its CSRF token first."""
+    client.login("stu")
+    state = start(client, exam)
+    question = by_type(state)["essay"]
+    path = f"/api/v1/attempts/{state['attempt_id']}/answers/{question['question_id']}"
+    assert client.put(path, json={"response": "伪造"}).status_code == 400
+    assert session.scalar(select(func.count()).select_from(Answer)) == 0
+
+
+def test_a_save_costs_one_statement(app, client, session, exam):
+    """The guarded write, which also checks who is asking: nothing else on the exam's
+    hottest path."""
     client.login("stu")
     state = start(client, exam)
     question = by_type(state)["essay"]
@@ -492,8 +557,8 @@ def test_a_save_costs_two_statements(app, client, session, exam):
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 200, response.get_json()
-    assert len(statements) == 2, statements
-    assert statements[-1].startswith("INSERT INTO answers")
+    assert len(statements) == 1, statements
+    assert statements[0].startswith("INSERT INTO answers")
     resumed = client.get(f"/api/v1/attempts/{state['attempt_id']}").get_json()
     assert resumed["answers"] == {str(question["question_id"]): "为人民服务"}
 
@@ -569,11 +634,9 @@ def test_of_two_tabs_the_newest_save_stands(client, session, exam):
     state = start(client, exam)
     question_id = by_type(state)["essay"]["question_id"]
     attempt = session.get(Attempt, state["attempt_id"])
-    owner = session.scalar(select(User.id).where(User.username == "stu"))
-    upsert = services._answer_upsert(session.get_bind().dialect.name)
+    owner = session.scalar(select(User).where(User.username == "stu"))
+    upsert, params = guarded_write(session, attempt, question_id, owner)
     later, earlier = utcnow(), utcnow() - timedelta(seconds=1)
-    params = {"attempt_id": attempt.id, "question_id": question_id, "user_id": owner}
-    params["seed"] = attempt.seed
     assert session.execute(upsert, {**params, "response": "新", "now": later}).rowcount == 1
     assert session.execute(upsert, {**params, "response": "旧", "now": earlier}).rowcount == 0
     services.save(session, attempt, question_id, "更旧", earlier - timedelta(seconds=1))
