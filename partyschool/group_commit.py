@@ -19,8 +19,7 @@ so one bad write cannot take the others down with it.
 
 PostgreSQL needs none of this: it shares a disk sync among concurrent commits itself (a
 commit's WAL flush carries every commit written before it), and it takes many writers at
-once. There `durably` runs the write in the request's own transaction, on the connection
-the request already holds.
+once. There `durably` commits each write alone.
 """
 
 import contextlib
@@ -142,17 +141,16 @@ class GroupCommit:
 
 def durably(session: Session, statement: Executable, params: dict[str, Any]) -> Written:
     """Run one write and commit it, synced, sharing the sync with concurrent requests: on
-    PostgreSQL in the session's transaction; on SQLite through the process's group commit,
-    after the session lets go of its connection (and its snapshot), so that the group's
-    leader finds one in the pool. The session's changes so far are committed (PostgreSQL)
-    or dropped (SQLite): call it with none."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.rollback()
+    SQLite through the process's group commit, on PostgreSQL in a transaction of its own.
+    The session lets go of its connection (and its snapshot) first: call it with nothing
+    written in the session."""
+    session.rollback()
+    engine = session.get_bind()
+    if engine.dialect.name == "sqlite":
         return of_app().execute(statement, params)
-    result = session.connection().execute(statement, params)
-    written = Written(result.rowcount, result.all() if result.returns_rows else [])
-    session.commit()
-    return written
+    with engine.begin() as connection:
+        result = connection.execute(statement, params)
+        return Written(result.rowcount, result.all() if result.returns_rows else [])
 
 
 def of_app() -> GroupCommit:

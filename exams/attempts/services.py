@@ -234,7 +234,6 @@ def start_while_open(
     try:
         written = group_commit.durably(session, insert(Attempt).returning(Attempt.id), values)
     except IntegrityError:
-        session.rollback()
         return None  # a parallel start won: `start` resumes its attempt
     attempt_id = written.rows[0].id
     asked.remember(attempt_id, values["seed"], values["items"])
