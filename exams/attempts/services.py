@@ -37,7 +37,7 @@ from exams.questions import QuestionData, QuestionType, from_json, permute
 from partyschool import group_commit
 from partyschool.accounts import login
 from partyschool.accounts.login import Claimed
-from partyschool.accounts.models import User
+from partyschool.accounts.models import Role, User
 
 # Bounds on what one answer may hold: an essay of a few pages, blanks of a phrase each.
 MAX_ESSAY_CHARS = 20_000
@@ -299,7 +299,7 @@ def save_while_open(
         return False  # refused by `save`, once who is asking is known
     params = {"attempt_id": attempt_id, "seed": known.seed, "now": now}
     params |= {"question_id": question_id, "response": response, **claimed.params}
-    statement = _answer_upsert(session.get_bind().dialect.name, claimed.kind)
+    statement = _answer_upsert(session.get_bind().dialect.name, claimed.kind, claimed.roles)
     if group_commit.durably(session, statement, params).rowcount == 1:
         return True
     asked.forget(attempt_id)  # in case what is remembered is of another attempt
@@ -307,7 +307,7 @@ def save_while_open(
 
 
 @cache
-def _answer_upsert(dialect: str, claim: str) -> TextClause:
+def _answer_upsert(dialect: str, claim: str, roles: tuple[Role, ...]) -> TextClause:
     """Insert or replace an answer, only while its attempt is the claimed user's, in progress
     and in time (the seed: the attempt whose questions were looked up).
 
@@ -315,7 +315,7 @@ def _answer_upsert(dialect: str, claim: str) -> TextClause:
     CONFLICT, and compiling it again on every save cost more than the rest of the save."""
     response = "CAST(:response AS JSON)" if dialect == "postgresql" else ":response"
     answers = Answer.__table__.c
-    claimed_user_ids, claim_parameters = login.claimed_user_ids(claim)
+    claimed_user_ids, claim_parameters = login.claimed_user_ids(claim, roles)
     return text(
         "INSERT INTO answers"  # noqa: S608 - no input in it: the database's JSON parameter
         " (attempt_id, question_id, response, saved_at, is_final, grader_comment)"

@@ -38,9 +38,10 @@ def load_token_user(request) -> User | None:
 
 @dataclass(frozen=True)
 class Claimed:
-    """A request's claim as parameters of `claimed_user_ids(kind)`."""
+    """A request's claim: `claimed_user_ids(kind, roles)` checks it with `params`."""
 
     kind: str  # "token" or "session"
+    roles: tuple[Role, ...]  # of the view's rule
     params: dict[str, Any]
 
 
@@ -58,7 +59,7 @@ def claimed(now: datetime) -> Claimed | None:
             return None
         kind, params = "session", {"claim_user_id": int(user_id), "claim_version": int(version)}
     roles = access.rule_for(current_app, request.endpoint).roles or Role
-    return Claimed(kind, params | {"claim_roles": list(roles)})
+    return Claimed(kind, tuple(sorted(roles)), params)
 
 
 def _is_id(text: str) -> bool:
@@ -66,12 +67,13 @@ def _is_id(text: str) -> bool:
 
 
 @cache
-def claimed_user_ids(kind: str) -> tuple[str, tuple[BindParameter, ...]]:
+def claimed_user_ids(kind: str, roles: tuple[Role, ...]) -> tuple[str, tuple[BindParameter, ...]]:
     """SQL selecting the id of the user a request claims to be, when the claim holds as
     `load_token_user` or `load_session_user` and `access.enforce` judge it — a current token
-    or session version, an account not disabled, one of the rule's roles — with the typed
-    parameters it takes (`Claimed.params`)."""
-    users, tokens = User.__table__.c, ApiToken.__table__.c
+    or session version, an account not disabled, one of these roles — with the typed
+    parameters it takes (`Claimed.params`). The roles are written in: names of ours, and a
+    list parameter cost a tenth of a save."""
+    tokens = ApiToken.__table__.c
     claims = {
         "token": "SELECT users.id FROM users JOIN api_tokens ON api_tokens.user_id = users.id"
         " WHERE api_tokens.digest = :claim_digest AND api_tokens.expires_at > :claim_now"
@@ -79,11 +81,11 @@ def claimed_user_ids(kind: str) -> tuple[str, tuple[BindParameter, ...]]:
         "session": "SELECT users.id FROM users"
         " WHERE users.id = :claim_user_id AND users.session_version = :claim_version",
     }
-    sql = claims[kind] + " AND users.is_disabled = false AND users.role IN :claim_roles"
-    roles = bindparam("claim_roles", expanding=True, type_=users.role.type)
+    listed = ", ".join(f"'{role.value}'" for role in roles)
+    sql = f"{claims[kind]} AND users.is_disabled = false AND users.role IN ({listed})"
     if kind == "token":
-        return sql, (roles, bindparam("claim_now", type_=tokens.expires_at.type))
-    return sql, (roles,)
+        return sql, (bindparam("claim_now", type_=tokens.expires_at.type),)
+    return sql, ()
 
 
 def init_login(app: Flask) -> None:
