@@ -19,7 +19,7 @@ so one bad write cannot take the others down with it.
 
 PostgreSQL needs none of this: it shares a disk sync among concurrent commits itself (a
 commit's WAL flush carries every commit written before it), and it takes many writers at
-once. There `durably` commits each write alone.
+once. There `durably` commits each write alone, as a statement of its own.
 """
 
 import contextlib
@@ -140,15 +140,16 @@ class GroupCommit:
 
 
 def durably(session: Session, statement: Executable, params: dict[str, Any]) -> Written:
-    """Run one write and commit it, synced, sharing the sync with concurrent requests: on
-    SQLite through the process's group commit, on PostgreSQL in a transaction of its own.
+    """Run one write (one statement) and commit it, synced, sharing the sync with concurrent
+    requests: on SQLite through the process's group commit, on PostgreSQL on its own.
     The session lets go of its connection (and its snapshot) first: call it with nothing
     written in the session."""
     session.rollback()
     engine = session.get_bind()
     if engine.dialect.name == "sqlite":
         return of_app().execute(statement, params)
-    with engine.begin() as connection:
+    # One statement is its own transaction: no BEGIN and COMMIT to wait for.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         result = connection.execute(statement, params)
         return Written(result.rowcount, result.all() if result.returns_rows else [])
 

@@ -5,12 +5,13 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from partyschool.app.factory import create_app
 from partyschool.extensions import db, writing
-from partyschool.group_commit import GroupCommit
+from partyschool.group_commit import GroupCommit, durably
 
 INSERT = text("INSERT INTO group_commit_probe (id, note) VALUES (:id, :note)")
 
@@ -119,3 +120,22 @@ def test_sqlite_commits_are_synced_unless_told_otherwise(tmp_path):
             assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         db.engine.dispose()
+
+
+def test_a_durable_write_is_committed_and_leaves_its_connection_transactional(app, probe):
+    """`durably` commits its one statement (PostgreSQL: on a connection in autocommit for
+    it), and the connection goes back to the pool transactional again: what the next user
+    of it rolls back is gone."""
+    with app.app_context():
+        engine = create_engine(db.engine.url, pool_size=1, max_overflow=0)
+        try:
+            with Session(engine) as session:
+                assert durably(session, INSERT, {"id": 1, "note": "存"}).rowcount == 1
+            with engine.connect() as connection, writing():
+                connection.execute(INSERT, {"id": 2, "note": "弃"})
+                connection.rollback()
+            with engine.connect() as connection:
+                notes = connection.execute(text("SELECT note FROM group_commit_probe"))
+                assert notes.scalars().all() == ["存"]
+        finally:
+            engine.dispose()
