@@ -314,6 +314,9 @@ def _answer_upsert(dialect: str, claim: str, roles: tuple[Role, ...]) -> TextCla
     Written out because SQLAlchemy cannot cache a dialect's INSERT ... SELECT ... ON
     CONFLICT, and compiling it again on every save cost more than the rest of the save."""
     response = "CAST(:response AS JSON)" if dialect == "postgresql" else ":response"
+    # The weakest lock (the one a foreign key takes): a submit's lock makes it wait, and then
+    # it reads the attempt again: submitted, nothing written. SQLite: writers take turns.
+    waits_for_submit = " FOR KEY SHARE OF attempts" if dialect == "postgresql" else ""
     answers = Answer.__table__.c
     claimed_user_ids, claim_parameters = login.claimed_user_ids(claim, roles)
     return text(
@@ -323,7 +326,7 @@ def _answer_upsert(dialect: str, claim: str, roles: tuple[Role, ...]) -> TextCla
         " WHERE id = :attempt_id AND seed = :seed AND status = :in_progress"
         " AND deadline_at >= :now AND enrolment_id IN (SELECT enrolments.id FROM enrolments"
         " JOIN candidates ON candidates.id = enrolments.candidate_id"
-        f" WHERE candidates.user_id IN ({claimed_user_ids}))"
+        f" WHERE candidates.user_id IN ({claimed_user_ids})){waits_for_submit}"
         " ON CONFLICT (attempt_id, question_id)"
         " DO UPDATE SET response = excluded.response, saved_at = excluded.saved_at"
         " WHERE answers.saved_at <= excluded.saved_at"  # two tabs: the newest save stands
@@ -418,9 +421,17 @@ def accept_late(session: Session, late: LateAnswer, user: User, now: datetime) -
 
 
 def submit(session: Session, attempt: Attempt, now: datetime) -> Attempt:
-    """Submit and grade the attempt (idempotent); late calls count as made at the deadline."""
+    """Submit and grade the attempt (idempotent); late calls count as made at the deadline.
+
+    The attempt is locked and read again first, so the answers graded are all that were
+    saved: a save's statement that comes meanwhile waits, then finds it submitted."""
     if attempt.status is AttemptStatus.SUBMITTED:
         return attempt
+    session.flush()
+    session.refresh(attempt, with_for_update=True)  # SQLite: writers take turns anyway
+    session.expire(attempt, ["answers", "late_answers"])
+    if attempt.status is AttemptStatus.SUBMITTED:
+        return attempt  # a parallel submit came first
     attempt.status = AttemptStatus.SUBMITTED
     attempt.submitted_at = min(now, attempt.deadline_at)
     grade_attempt(session, attempt)

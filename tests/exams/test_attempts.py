@@ -24,7 +24,7 @@ from exams.models import (
 from exams.questions import QuestionData, QuestionType
 from partyschool.accounts import services as accounts
 from partyschool.accounts.models import Role, User
-from partyschool.extensions import db, utcnow
+from partyschool.extensions import db, utcnow, writing
 from tests.factories import (
     make_bank,
     make_branch_school,
@@ -627,6 +627,37 @@ def test_a_body_without_a_response_changes_nothing(client, session, exam):
     assert resumed["answers"] == {str(question_id): 1}
     assert put_answer(client, state, question_id, {"response": None}).status_code == 200
     assert client.get(f"/api/v1/attempts/{state['attempt_id']}").get_json()["answers"] == {}
+
+
+def test_a_save_racing_a_submit_is_graded_or_refused(app, client, session, exam):
+    """A save that arrives while a submit grades the attempt waits for it, then is refused
+    as after any submit; it is never acknowledged and left out of the grade."""
+    client.login("stu")
+    state = start(client, exam)
+    question_id = by_type(state)["single"]["question_id"]
+    graded, go_on = threading.Event(), threading.Event()
+
+    def submitting():
+        with app.app_context(), writing():
+            attempt = db.session.get(Attempt, state["attempt_id"])
+            services.submit(db.session, attempt, utcnow())
+            graded.set()
+            go_on.wait(10)
+            db.session.commit()
+
+    submitter = threading.Thread(target=submitting)
+    submitter.start()
+    assert graded.wait(10)
+    threading.Timer(0.5, go_on.set).start()  # the save below comes while the submit is open
+    reply = put_answer(client, state, question_id, {"response": 1})
+    submitter.join()
+    assert reply.status_code == 409, reply.get_json()
+    answer = session.scalar(
+        select(Answer).where(
+            Answer.attempt_id == state["attempt_id"], Answer.question_id == question_id
+        )
+    )
+    assert answer.response is None and answer.is_final
 
 
 def test_of_two_tabs_the_newest_save_stands(client, session, exam):
