@@ -18,6 +18,7 @@ from exams.errors import ManageError
 from exams.formats.common import ImportProblem
 from exams.formats.xlsx import template_xlsx
 from exams.models import Answer, Attempt, AttemptStatus, Question, QuestionBank
+from exams.question_types import public_fields
 from exams.questions import QuestionData, to_json, validate
 from partyschool.access import school_scope, shared_with
 from partyschool.accounts.models import User
@@ -158,8 +159,8 @@ def update_question(session: Session, question: Question, data: QuestionData) ->
     if data == old:
         return QuestionUpdate(False, False, 0)
     used = attempts_using(session, question)
-    if used and len(data.options) != len(old.options):
-        raise ManageError("已有考生作答此题，不能增减选项；如需大改，请停用此题并新建一道题")
+    if used and _form(data) != _form(old):  # answers given, and pages open, expect its form
+        raise ManageError("已有考生作答此题，不能增减选项或填空；如需大改，请停用此题并新建一道题")
     key_changed = _key(data) != _key(old)
     _store(question, data)
     if used:
@@ -178,6 +179,12 @@ def update_question(session: Session, question: Question, data: QuestionData) ->
         regraded = regrade(session, question)
     session.flush()
     return QuestionUpdate(True, key_changed, regraded)
+
+
+def _form(question: QuestionData) -> tuple[int, int]:
+    """How many options and blanks the trainee's page shows for the question."""
+    fields = public_fields(question)
+    return len(fields["options"]), fields["blanks"]
 
 
 def set_retired(session: Session, question: Question, retired: bool) -> None:

@@ -528,12 +528,16 @@ def test_a_token_save_is_refused_as_the_token_check_refuses_it(client, session, 
 
 def test_a_signed_in_save_still_needs_its_csrf_token(client, session, exam):
     """The save checks who is asking inside its statement, but a page's call is still
-    checked for its CSRF token first."""
+    checked for its CSRF token, after who is asking when the session has ended."""
     client.login("stu")
     state = start(client, exam)
     question = by_type(state)["essay"]
     path = f"/api/v1/attempts/{state['attempt_id']}/answers/{question['question_id']}"
     assert client.put(path, json={"response": "伪造"}).status_code == 400
+    owner = session.scalar(select(User).where(User.username == "stu"))
+    owner.session_version += 1  # signed out everywhere: who is asking is answered first
+    session.commit()
+    assert client.put(path, json={"response": "伪造"}).status_code == 401
     assert session.scalar(select(func.count()).select_from(Answer)) == 0
 
 

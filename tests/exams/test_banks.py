@@ -247,13 +247,19 @@ def test_an_attempt_in_progress_gets_the_corrected_key(session, teacher, klass):
     assert attempt.score == D(25)
 
 
-def test_a_used_question_keeps_its_type_and_number_of_options(session, teacher, klass):
-    bank = make_bank(session, teacher.party_school, (SINGLE,))
+def test_a_used_question_keeps_its_type_and_number_of_options_and_blanks(session, teacher, klass):
+    """Answers given and exam pages open expect the question's form: a server that remembers
+    it (exams/attempts/asked.py) would otherwise take answers of the old form."""
+    bank = make_bank(session, teacher.party_school, (SINGLE, FILL))
     exam = make_exam(session, klass, make_paper(session, teacher.party_school, bank.questions))
     take(session, exam, trainee(session, klass), {"single": 0})
     fewer = QuestionData(**{**SINGLE.__dict__, "options": SINGLE.options[:3]})
-    with pytest.raises(ManageError, match="不能增减选项"):
+    with pytest.raises(ManageError, match="不能增减选项或填空"):
         update_question(session, bank.questions[0], fewer)
+    stem, answer = "党的最高理想是____，最终目标是____。", (("共产主义",), ("共产主义",))
+    two_blanks = QuestionData(**{**FILL.__dict__, "stem": stem, "answer": answer})
+    with pytest.raises(ManageError, match="不能增减选项或填空"):
+        update_question(session, bank.questions[1], two_blanks)
     # A reworded stem is no key change: a new revision, nobody regraded.
     reworded = QuestionData(**{**SINGLE.__dict__, "stem": "党的根本组织原则是（ ）。"})
     update = update_question(session, bank.questions[0], reworded)
