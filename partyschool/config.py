@@ -2,8 +2,10 @@
 
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 
 class ConfigError(RuntimeError):
@@ -47,6 +49,17 @@ def _database_url(instance_path: Path) -> str:
     return url
 
 
+def engine_options(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy's engine options for the configured database. A server process keeps up to
+    DATABASE_POOL_SIZE connections to PostgreSQL, which should be at least gunicorn's threads:
+    a smaller pool closes each connection it lent beyond its size when it comes back, and
+    PostgreSQL starts a new server process for the next request that needs one."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options["pool_size"] = settings["DATABASE_POOL_SIZE"]
+    return options
+
+
 def _require_production_settings() -> None:
     """Refuse to start a production site that lacks what a cluster needs, naming every gap."""
     missing = [name for name in PRODUCTION_REQUIRED if not os.environ.get(name)]
@@ -75,7 +88,7 @@ def from_environment(instance_path: Path) -> dict:
     return {
         "SECRET_KEY": _secret_key(instance_path, is_production),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "DATABASE_POOL_SIZE": int(os.environ.get("DATABASE_POOL_SIZE", "16")),
         "IS_PRODUCTION": is_production,
         "PUBLIC_BASE_URL": _public_base_url(is_production),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -19,19 +19,22 @@ so one bad write cannot take the others down with it.
 
 PostgreSQL needs none of this: it shares a disk sync among concurrent commits itself (a
 commit's WAL flush carries every commit written before it), and it takes many writers at
-once. There `durably` commits each write alone, as a statement of its own.
+once. There `durably` commits each write alone, as a statement of its own, on a connection of
+the engine's autocommit twin (`_autocommitting`).
 """
 
 import contextlib
 import fcntl
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Engine, Executable, Row
+from sqlalchemy import Engine, Executable, Row, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from partyschool.extensions import db, writing
@@ -143,15 +146,50 @@ def durably(session: Session, statement: Executable, params: dict[str, Any]) -> 
     """Run one write (one statement) and commit it, synced, sharing the sync with concurrent
     requests: on SQLite through the process's group commit, on PostgreSQL on its own.
     The session lets go of its connection (and its snapshot) first: call it with nothing
-    written in the session."""
+    written in the session. The statement must be safe to send twice (an upsert, an insert
+    a unique constraint refuses): on PostgreSQL it is sent again when the connection turns
+    out broken, which may be after the server committed it."""
     session.rollback()
     engine = session.get_bind()
     if engine.dialect.name == "sqlite":
         return of_app().execute(statement, params)
-    # One statement is its own transaction: no BEGIN and COMMIT to wait for.
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    try:
+        return _autocommitted(engine, statement, params)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    return _autocommitted(engine, statement, params)  # on a fresh connection
+
+
+def _autocommitted(engine: Engine, statement: Executable, params: dict[str, Any]) -> Written:
+    with _autocommitting(engine).connect() as connection:
         result = connection.execute(statement, params)
         return Written(result.rowcount, result.all() if result.returns_rows else [])
+
+
+_twins: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
+_twins_lock = threading.Lock()
+
+
+def _autocommitting(engine: Engine) -> Engine:
+    """The engine's twin whose connections stay in autocommit: one statement is its own
+    transaction, with no BEGIN and COMMIT to wait for and no isolation level to switch on
+    every call. It does not ping a connection before lending it (a round trip per write):
+    `durably` sends the statement again on a fresh connection when the server has gone away.
+    Disposed with its engine."""
+    twin = _twins.get(engine)
+    if twin is not None:
+        return twin
+    with _twins_lock:
+        twin = _twins.get(engine)
+        if twin is None:
+            options = current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+            twin = create_engine(
+                engine.url, **{**options, "pool_pre_ping": False, "isolation_level": "AUTOCOMMIT"}
+            )
+            event.listen(engine, "engine_disposed", lambda _engine: twin.dispose())
+            _twins[engine] = twin
+    return twin
 
 
 def of_app() -> GroupCommit:

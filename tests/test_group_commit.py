@@ -123,9 +123,8 @@ def test_sqlite_commits_are_synced_unless_told_otherwise(tmp_path):
 
 
 def test_a_durable_write_is_committed_and_leaves_its_connection_transactional(app, probe):
-    """`durably` commits its one statement (PostgreSQL: on a connection in autocommit for
-    it), and the connection goes back to the pool transactional again: what the next user
-    of it rolls back is gone."""
+    """`durably` commits its one statement (PostgreSQL: on the engine's autocommit twin), and
+    the engine's own connections stay transactional: what the next user rolls back is gone."""
     with app.app_context():
         engine = create_engine(db.engine.url, pool_size=1, max_overflow=0)
         try:
@@ -139,3 +138,50 @@ def test_a_durable_write_is_committed_and_leaves_its_connection_transactional(ap
                 assert notes.scalars().all() == ["存"]
         finally:
             engine.dispose()
+
+
+def postgresql_only(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's connections: SQLite writes through the group commit")
+
+
+def test_a_durable_write_is_sent_again_when_its_connection_is_broken(app, engine, probe):
+    """PostgreSQL lends `durably` its connections without a ping: one the server has dropped
+    (a restart, a killed server process) fails, and the write goes again on a fresh one."""
+    postgresql_only(engine)
+    with app.app_context(), Session(engine) as session:
+        backend = durably(session, text("SELECT pg_backend_pid()"), {}).rows[0][0]
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+            alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+            wait_for(lambda: connection.execute(alive, {"pid": backend}).scalar() == 0)
+        assert durably(session, INSERT, {"id": 1, "note": "重连"}).rowcount == 1
+        assert durably(session, text("SELECT pg_backend_pid()"), {}).rows[0][0] != backend
+    with engine.connect() as connection:
+        notes = connection.execute(text("SELECT note FROM group_commit_probe"))
+        assert notes.scalars().all() == ["重连"]
+
+
+def test_a_server_process_keeps_a_connection_for_each_of_its_threads(app, engine):
+    """PostgreSQL: ten writes at a time, three times over, are served by the same server
+    processes: a connection coming back to the pool is kept, not closed to be opened again
+    (a new PostgreSQL process) for the next request."""
+    postgresql_only(engine)
+    statement = text("SELECT pg_backend_pid() FROM pg_sleep(0.05)")
+
+    def write(ready, backends):
+        ready.wait()
+        with app.app_context(), Session(engine) as session:
+            backends.add(durably(session, statement, {}).rows[0][0])
+
+    rounds = []
+    for _ in range(3):
+        backends, ready = set(), threading.Barrier(10)
+        threads = [threading.Thread(target=write, args=(ready, backends)) for _ in range(10)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        rounds.append(backends)
+    assert len(rounds[0]) == 10
+    assert rounds[1] == rounds[2] == rounds[0]
