@@ -5,8 +5,8 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app app
 PORT ?= 5000
 # One worker per core, each with threads: SQLite admits one writer at a time, and the threads
-# of a worker share its commits (partyschool/group_commit.py, bench/exam_capacity.py); with
-# PostgreSQL, raise WORKERS.
+# of a worker share its commits (partyschool/group_commit.py, bench/exam_capacity.py); on
+# PostgreSQL more workers than cores cost CPU in context switches (bench/exam_day.py).
 WORKERS ?= 2
 THREADS ?= 8
 

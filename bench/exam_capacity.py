@@ -47,7 +47,7 @@ def settings() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=20240701)
     options = parser.parse_args()
     if options.workers is None:
-        options.workers = cores if options.database == "sqlite" else 2 * cores
+        options.workers = cores
     return options
 
 

@@ -20,7 +20,7 @@ from partyschool.accounts import login
 from partyschool.accounts.models import Role
 from partyschool.api.spec import ApiError, operation
 from partyschool.candidates.models import Candidate
-from partyschool.extensions import commits_apart, db, utcnow, writing
+from partyschool.extensions import commits_apart, db, unlimited, utcnow, writing
 
 bp = Blueprint("exams_api", __name__, url_prefix="/api/v1")
 
@@ -226,6 +226,7 @@ def exams():
 
 
 @bp.post("/exams/<int:exam_id>/attempts")
+@unlimited
 @commits_apart
 @allow(Role.ACTIVIST)
 @operation("开始或继续作答（题目不含答案，附服务器截止时间）", response=AttemptOut, tag="exams")
@@ -256,6 +257,7 @@ def start(exam_id: int):
 
 
 @bp.get("/attempts/<int:attempt_id>")
+@unlimited
 @allow(Role.ACTIVIST)
 @operation("答卷状态（用于刷新后恢复）", response=AttemptOut, tag="exams")
 def show(attempt_id: int):
@@ -269,6 +271,7 @@ def show(attempt_id: int):
 
 
 @bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
+@unlimited
 @commits_apart
 @allow(Role.ACTIVIST, checked_in_statement=True)
 @operation(
@@ -307,6 +310,7 @@ def save(attempt_id: int, question_id: int, data: AnswerIn):
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
+@unlimited
 @allow(Role.ACTIVIST)
 @operation("交卷（幂等），返回评阅策略允许的结果", response=AttemptOut, tag="exams")
 def submit(attempt_id: int):

@@ -5,7 +5,9 @@ import threading
 from datetime import timedelta
 from decimal import Decimal
 
+import flask_limiter
 import pytest
+from flask import request
 from sqlalchemy import Engine, event, func, select
 
 from courses.models import EnrolmentStatus
@@ -565,6 +567,30 @@ def test_a_save_costs_one_statement(app, client, session, exam):
     assert statements[0].startswith("INSERT INTO answers")
     resumed = client.get(f"/api/v1/attempts/{state['attempt_id']}").get_json()
     assert resumed["answers"] == {str(question["question_id"]): "为人民服务"}
+
+
+def test_the_limiter_lets_the_exams_hot_paths_through_without_working_them_out(
+    client, exam, monkeypatch
+):
+    """Start, resume, save and submit have no rate limit, and the limiter does not work out
+    for each of their requests that none applies; a sign-in is still counted."""
+    evaluated = []
+    evaluate = flask_limiter.Limiter._check_request_limit
+
+    def spy(self, *args, **kwargs):
+        evaluated.append(request.endpoint)
+        return evaluate(self, *args, **kwargs)
+
+    monkeypatch.setattr(flask_limiter.Limiter, "_check_request_limit", spy)
+    client.login("stu")
+    state = start(client, exam)
+    start(client, exam)
+    question_id = by_type(state)["essay"]["question_id"]
+    assert put_answer(client, state, question_id, {"response": "甲"}).status_code == 200
+    assert api(client, "GET", f"/api/v1/attempts/{state['attempt_id']}").status_code == 200
+    assert api(client, "POST", f"/api/v1/attempts/{state['attempt_id']}/submit").status_code == 200
+    assert "accounts.login" in evaluated
+    assert not [endpoint for endpoint in evaluated if endpoint.startswith("exams_api.")]
 
 
 def test_a_start_writes_only_its_attempt_and_a_resume_writes_nothing(app, client, exam):
