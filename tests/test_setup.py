@@ -1,6 +1,10 @@
 """Migrations, demo data, configuration and SQLite concurrency."""
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -89,3 +93,19 @@ def test_concurrent_writes_never_fail_with_database_locked(app, client, session)
     for t in threads:
         t.join()
     assert statuses == [302] * len(names)
+
+
+def test_the_served_app_keeps_what_building_it_made_out_of_full_collections(tmp_path):
+    """`app.py` (what gunicorn serves) freezes the objects the app was built of, so the
+    garbage collector's full scans skip them: with them, each scan stopped every thread of a
+    worker for 0.1-0.2 s under exam load."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'site.db'}"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import gc, app; print(gc.get_freeze_count())"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert int(result.stdout) > 100_000
