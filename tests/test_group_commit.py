@@ -153,8 +153,7 @@ def test_a_durable_write_is_sent_again_when_its_connection_is_broken(app, engine
         backend = durably(session, text("SELECT pg_backend_pid()"), {}).rows[0][0]
         with engine.connect() as connection:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
-            alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
-            wait_for(lambda: connection.execute(alive, {"pid": backend}).scalar() == 0)
+        wait_for(lambda: backend not in server_processes(engine))
         assert durably(session, INSERT, {"id": 1, "note": "重连"}).rowcount == 1
         assert durably(session, text("SELECT pg_backend_pid()"), {}).rows[0][0] != backend
     with engine.connect() as connection:
@@ -163,9 +162,9 @@ def test_a_durable_write_is_sent_again_when_its_connection_is_broken(app, engine
 
 
 def test_a_server_process_keeps_a_connection_for_each_of_its_threads(app, engine):
-    """PostgreSQL: ten writes at a time, three times over, are served by the same server
-    processes: a connection coming back to the pool is kept, not closed to be opened again
-    (a new PostgreSQL process) for the next request."""
+    """PostgreSQL: ten writes at a time, again and again, are served by the server processes
+    of the first ten: a connection coming back to the pool is kept, not closed to be opened
+    again (a new PostgreSQL process) for the next request."""
     postgresql_only(engine)
     statement = text("SELECT pg_backend_pid() FROM pg_sleep(0.05)")
 
@@ -174,14 +173,23 @@ def test_a_server_process_keeps_a_connection_for_each_of_its_threads(app, engine
         with app.app_context(), Session(engine) as session:
             backends.add(durably(session, statement, {}).rows[0][0])
 
-    rounds = []
-    for _ in range(3):
+    def ten_at_a_time():
         backends, ready = set(), threading.Barrier(10)
         threads = [threading.Thread(target=write, args=(ready, backends)) for _ in range(10)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        rounds.append(backends)
-    assert len(rounds[0]) == 10
-    assert rounds[1] == rounds[2] == rounds[0]
+        return backends
+
+    assert len(ten_at_a_time()) == 10
+    started = server_processes(engine)
+    assert ten_at_a_time() | ten_at_a_time() <= started
+
+
+def server_processes(engine) -> set[int]:
+    """The PostgreSQL server processes of client connections now (a transaction of its own:
+    within one, PostgreSQL shows the same snapshot of its activity)."""
+    with engine.connect() as connection:
+        pids = connection.execute(text("SELECT pid FROM pg_stat_activity"))
+        return set(pids.scalars())
