@@ -1,6 +1,7 @@
 """Error pages: Chinese pages for people, JSON errors for the API."""
 
 from flask import Flask, make_response, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from partyschool import access
@@ -16,7 +17,19 @@ ERROR_MESSAGES = {
     413: "提交的内容过大（表单和答案不超过 2 MB，上传文件以页面说明为准）",
     429: "请求过于频繁，请稍后再试",
     500: "服务器内部错误",
+    503: "数据库暂时无法连接，请稍后重试",
 }
+# PostgreSQL's error classes of a server that cannot be reached or is going down or up:
+# connection exceptions (08) and operator intervention (57: shutting down, starting up).
+UNREACHABLE_CLASSES = ("08", "57")
+
+
+def _is_unreachable(error: OperationalError) -> bool:
+    """True when PostgreSQL was not there to answer (down, restarting, refusing connections);
+    a connection that failed before the server said anything has no SQLSTATE (SQLite's errors
+    have no such attribute at all)."""
+    sqlstate = getattr(error.orig, "sqlstate", "")
+    return error.connection_invalidated or sqlstate is None or sqlstate[:2] in UNREACHABLE_CLASSES
 
 
 def init_app(app: Flask) -> None:
@@ -39,6 +52,23 @@ def init_app(app: Flask) -> None:
         for name, value in error.get_headers():
             if name.lower() != "content-type":
                 response.headers[name] = value
+        return response
+
+    @app.errorhandler(OperationalError)
+    def database_error(error: OperationalError):
+        """503 and a moment to wait while PostgreSQL is down or restarting: nothing is lost
+        (the exam page keeps an answer until it is acknowledged); anything else is a 500."""
+        if not _is_unreachable(error):
+            return server_error(error)
+        app.logger.warning("database unreachable on %s: %s", request.path, error.orig)
+        db.session.remove()
+        message = ERROR_MESSAGES[503]
+        if access.is_api_request():
+            response = ApiError(503, "database_unavailable", message).to_response()
+        else:
+            page = render_template("errors/error.html", error=None, message=message)
+            response = make_response(page, 503)
+        response.headers["Retry-After"] = "5"
         return response
 
     @app.errorhandler(Exception)

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from partyschool.app.factory import create_app
 from tests.app.isolated import run_app
 from tests.factories import PASSWORD, make_user
 
@@ -91,3 +92,26 @@ def test_redis_up_is_reported_ok(session, database_url, tmp_path):
         server.wait(timeout=10)
     assert out["token"] == 201 and out["health"]["status"] == "ok"
     assert out["health"]["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_a_database_that_cannot_be_reached_is_a_503_to_retry_not_a_crash():
+    """PostgreSQL down or restarting: every request says so in Chinese with a time to wait
+    (the exam page keeps an answer until the server acknowledges it), and /healthz says
+    which dependency failed."""
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/x",
+            "SECRET_KEY": "health-test",
+        }
+    )
+    client = app.test_client()
+    api = client.get("/api/v1/exams", headers={"Authorization": "Bearer 未知"})
+    assert api.status_code == 503 and api.headers["Retry-After"] == "5"
+    assert api.get_json() == {
+        "error": "database_unavailable",
+        "message": "数据库暂时无法连接，请稍后重试",
+    }
+    page = client.get("/verify/NO-SUCH-SERIAL")
+    assert page.status_code == 503 and "数据库暂时无法连接" in page.get_data(as_text=True)
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.get_json()["database"] == "unreachable"
