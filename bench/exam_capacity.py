@@ -42,12 +42,11 @@ def settings() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5, help="capacity: turns of each kind")
     parser.add_argument("--trainees", type=int, default=1000, help="start-burst: trainees")
     parser.add_argument("--burst", type=float, default=10.0, help="start-burst: seconds")
-    parser.add_argument("--workers", type=int, default=None)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=cores)
+    parser.add_argument("--threads", type=int, help="default: 8 on SQLite, 4 on PostgreSQL")
     parser.add_argument("--seed", type=int, default=20240701)
     options = parser.parse_args()
-    if options.workers is None:
-        options.workers = cores
+    options.threads = options.threads or kit.threads_for(options.database)
     return options
 
 

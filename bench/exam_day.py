@@ -76,7 +76,12 @@ def settings() -> argparse.Namespace:
     parser.add_argument(
         "--worker-class", choices=("sync", "gthread"), default=env("BENCH_WORKER_CLASS", "gthread")
     )
-    parser.add_argument("--threads", type=int, default=int(env("BENCH_THREADS", "8")))
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=int(env("BENCH_THREADS", "0")) or None,
+        help="default: 8 on SQLite, 4 on PostgreSQL",
+    )
     parser.add_argument(
         "--connections",
         type=int,
@@ -91,7 +96,9 @@ def settings() -> argparse.Namespace:
         action="store_true",
         help="log every request's server time and report the saves' server-side percentiles",
     )
-    return parser.parse_args()
+    options = parser.parse_args()
+    options.threads = options.threads or server_kit.threads_for(options.database)
+    return options
 
 
 class Trainee:

@@ -9,10 +9,10 @@ import os
 # nginx (deploy/nginx/partyschool.conf) proxies to this address; keep it off the public network.
 bind = os.environ.get("PARTYSCHOOL_BIND", "127.0.0.1:8001")
 # Threads let a worker wait on the database for one request while serving another; one worker
-# per core (more cost CPU in context switches: bench/exam_day.py).
+# per core, four threads (more of either cost CPU in context switches: bench/exam_day.py).
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_WORKERS", str(multiprocessing.cpu_count())))
-threads = int(os.environ.get("WEB_THREADS", "8"))
+threads = int(os.environ.get("WEB_THREADS", "4"))
 # Longer than nginx's proxy_read_timeout, so nginx, not gunicorn, decides when to give up.
 timeout = 120
 graceful_timeout = 30
