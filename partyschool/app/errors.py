@@ -32,6 +32,15 @@ def _is_unreachable(error: OperationalError) -> bool:
     return error.connection_invalidated or sqlstate is None or sqlstate[:2] in UNREACHABLE_CLASSES
 
 
+def _answer(status: int, code: str, error: HTTPException | None = None):
+    """The error's answer in Chinese: JSON for the API, a page for people."""
+    message = ERROR_MESSAGES.get(status, error.name if error else "")
+    if access.is_api_request():
+        return ApiError(status, code, message).to_response()
+    page = render_template("errors/error.html", error=error, message=message)
+    return make_response(page, status)
+
+
 def init_app(app: Flask) -> None:
     """Answer every error in Chinese: a page for people, JSON for the API."""
 
@@ -41,13 +50,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        message = ERROR_MESSAGES.get(error.code, error.name)
-        if access.is_api_request():
-            code = error.name.lower().replace(" ", "_")
-            response = ApiError(error.code, code, message).to_response()
-        else:
-            page = render_template("errors/error.html", error=error, message=message)
-            response = make_response(page, error.code)
+        response = _answer(error.code, error.name.lower().replace(" ", "_"), error)
         # Keep what the error says beyond its page: Allow on 405, WWW-Authenticate on 401.
         for name, value in error.get_headers():
             if name.lower() != "content-type":
@@ -62,12 +65,7 @@ def init_app(app: Flask) -> None:
             return server_error(error)
         app.logger.warning("database unreachable on %s: %s", request.path, error.orig)
         db.session.remove()
-        message = ERROR_MESSAGES[503]
-        if access.is_api_request():
-            response = ApiError(503, "database_unavailable", message).to_response()
-        else:
-            page = render_template("errors/error.html", error=None, message=message)
-            response = make_response(page, 503)
+        response = _answer(503, "database_unavailable")
         response.headers["Retry-After"] = "5"
         return response
 
@@ -75,7 +73,4 @@ def init_app(app: Flask) -> None:
     def server_error(error: Exception):
         app.logger.exception("unhandled error on %s", request.path)
         db.session.rollback()
-        message = ERROR_MESSAGES[500]
-        if access.is_api_request():
-            return ApiError(500, "internal_error", message).to_response()
-        return render_template("errors/error.html", error=None, message=message), 500
+        return _answer(500, "internal_error")
